@@ -82,6 +82,12 @@ var firmWords = []string{
 	"恒信", "鉴真", "平川", "沐光",
 }
 
+// firmHomes keeps stems named after a place in that place's district.
+var firmHomes = map[string]string{
+	"鸳湖": "南湖区", "月河": "南湖区", "秀水": "秀洲区", "西塘": "嘉善县", "当湖": "平湖市",
+	"观海": "海盐县", "盐官": "海宁市", "潮声": "海宁市", "乌镇": "桐乡市", "梧桐": "桐乡市",
+}
+
 var (
 	surnames = []string{
 		"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
@@ -137,6 +143,9 @@ func rosterFirms(r *rand.Rand) []firm {
 	out := make([]firm, 0, len(words))
 	for i, w := range words {
 		d := Districts[i%len(Districts)]
+		if home, ok := firmHomes[w]; ok {
+			d = home
+		}
 		place := strings.TrimRight(d, "区县市")
 		out = append(out, firm{name: fmt.Sprintf("浙江%s律师事务所（%s）", w, place), district: d})
 	}

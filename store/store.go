@@ -29,6 +29,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("store: parse database url: %w", err)
 	}
 	cfg.HealthCheckPeriod = 5 * time.Second
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 16 // calls, workers and LISTEN connections share the pool
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: open pool: %w", err)
