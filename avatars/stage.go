@@ -1,0 +1,4 @@
+package avatars
+
+// stage holds the per-size caches of an avatar.
+type stage struct{}
