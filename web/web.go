@@ -39,6 +39,8 @@ type Config struct {
 	DB        Pinger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// Recording says that callers' audio is recorded; the call page announces it.
+	Recording bool
 	// Mount adds routes owned by other packages (avatars, signaling, …) to the mux.
 	Mount func(mux *http.ServeMux)
 }
@@ -65,6 +67,7 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /api/lawyers/{id}", s.apiLawyer)
 	s.mux.HandleFunc("GET /api/specialties", s.apiSpecialties)
 	s.mux.HandleFunc("GET /{$}", s.home)
+	s.mux.HandleFunc("GET /call/{id}", s.callPage)
 	if cfg.Mount != nil {
 		cfg.Mount(s.mux)
 	}
