@@ -152,3 +152,10 @@ func (s *TURNServer) authenticate(ra *turn.RequestAttributes) (string, []byte, b
 	key := turn.GenerateAuthKey(ra.Username, ra.Realm, turnPassword(s.cfg.Secret, ra.Username))
 	return user, key, true
 }
+
+// turnRequest and turnKey name the pion types used by authenticate, for the tests.
+type turnRequest = turn.RequestAttributes
+
+func turnKey(username, realm, password string) []byte {
+	return turn.GenerateAuthKey(username, realm, password)
+}
