@@ -67,7 +67,7 @@ func meanLuma(img *image.YCbCr) float64 {
 	return float64(sum) / float64(w*h)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
@@ -199,11 +199,20 @@ type callPair struct {
 
 func newCallPair(t *testing.T, idleSrc FrameSource) *callPair {
 	t.Helper()
+	idle, err := NewIdleStream(IdleStreamConfig{Loop: 2 * time.Second}, idleSrc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newCallPairOn(t, idle)
+}
+
+func newCallPairOn(t testing.TB, idle *IdleStream) *callPair {
+	t.Helper()
 	api, err := NewAPI(Config{LoopbackOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp := &callPair{}
+	cp := &callPair{idle: idle}
 	if cp.server, err = api.NewPeerConnection(); err != nil {
 		t.Fatal(err)
 	}
@@ -212,10 +221,6 @@ func newCallPair(t *testing.T, idleSrc FrameSource) *callPair {
 	}
 
 	// Server side: the media layer as the live call will use it.
-	cp.idle, err = NewIdleStream(IdleStreamConfig{Loop: 2 * time.Second}, idleSrc)
-	if err != nil {
-		t.Fatal(err)
-	}
 	atrack, err := NewAudioTrack("avatar")
 	if err != nil {
 		t.Fatal(err)
@@ -335,7 +340,7 @@ func newCallPair(t *testing.T, idleSrc FrameSource) *callPair {
 }
 
 // connect runs the offer/answer exchange (RFC 8829 §5) with complete candidate lists.
-func connect(t *testing.T, client, server *webrtc.PeerConnection) {
+func connect(t testing.TB, client, server *webrtc.PeerConnection) {
 	t.Helper()
 	offer, err := client.CreateOffer(nil)
 	if err != nil {
@@ -369,10 +374,17 @@ func connect(t *testing.T, client, server *webrtc.PeerConnection) {
 
 func (cp *callPair) close(t *testing.T) {
 	t.Helper()
+	cp.closeAll(t)
+}
+
+func (cp *callPair) closeAll(t testing.TB) {
+	t.Helper()
 	cp.audio.Close()
 	cp.clientAudio.Close()
 	cp.video.Close()
-	cp.idle.Close()
+	if cp.idle != nil {
+		cp.idle.Close()
+	}
 	if err := cp.client.Close(); err != nil {
 		t.Error(err)
 	}
