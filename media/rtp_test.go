@@ -34,7 +34,7 @@ func TestVP8Packets(t *testing.T) {
 
 func TestRTPClock(t *testing.T) {
 	c := newRTPClock(90000, 0xffffff00) // wraps within the first second
-	if got := c.at(c.origin.Add(40 * time.Millisecond)); got != 0xffffff00+3600 {
-		t.Fatalf("40 ms at 90 kHz: %d", got-0xffffff00)
+	if got := c.at(c.origin.Add(40*time.Millisecond)) - 0xffffff00; got != 3600 {
+		t.Fatalf("40 ms at 90 kHz: %d ticks, want 3600", got)
 	}
 }
