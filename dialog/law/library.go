@@ -152,3 +152,9 @@ func wordBounded(s string, start, end int) bool {
 	}
 	return (start == 0 || !isLetter(s[start-1])) && (end == len(s) || !isLetter(s[end]))
 }
+
+// Ref names one article of one law by the law's full title.
+type Ref struct {
+	Law     string `json:"law"`
+	Article int    `json:"article"`
+}

@@ -66,3 +66,53 @@ func normalizeName(s string) string {
 	}
 	return string(b)
 }
+
+// EnglishName returns the law's English name, derived from its file name:
+// labor-contract-law.md → "Labor Contract Law". Without a file name it is the title.
+func (l *Law) EnglishName() string {
+	base := strings.TrimSuffix(l.File, ".md")
+	if base == "" || base == l.File {
+		return l.Title
+	}
+	words := strings.Split(base, "-")
+	for i, w := range words {
+		switch {
+		case w == "sme":
+			words[i] = "SME"
+		case w == "e" && i+1 < len(words):
+			words[i] = "E"
+		case len(w) > 0:
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.ReplaceAll(strings.Join(words, " "), "E Commerce", "E-Commerce")
+}
+
+// ShortTitle returns the title without 中华人民共和国, as people say it: 劳动合同法.
+func (l *Law) ShortTitle() string {
+	if s := strings.TrimPrefix(l.Title, prcPrefix); s != "" {
+		return s
+	}
+	return l.Title
+}
+
+// lawTopics maps words of law titles to the topic (lawyer specialty) they belong to.
+var lawTopics = []struct{ word, topic string }{
+	{"劳动", "labor"}, {"社会保险", "labor"}, {"安全生产", "administrative"},
+	{"公司", "company"}, {"市场主体", "company"}, {"消费者", "consumer"},
+	{"食品", "consumer"}, {"产品质量", "consumer"}, {"广告", "consumer"},
+	{"电子商务", "consumer"}, {"个人信息", "data"}, {"著作权", "ip"}, {"商标", "ip"},
+	{"专利", "ip"}, {"反不正当竞争", "ip"}, {"税", "tax"}, {"行政处罚", "administrative"},
+	{"营商环境", "administrative"}, {"中小企业", "debt"}, {"民事诉讼", "contract"},
+	{"民法典", "contract"},
+}
+
+// Topic returns the lawyer specialty a law mostly concerns (labor, contract, …).
+func (l *Law) Topic() string {
+	for _, t := range lawTopics {
+		if strings.Contains(l.Title, t.word) {
+			return t.topic
+		}
+	}
+	return "contract"
+}

@@ -21,8 +21,8 @@ var corpusCounts = map[string]int{
 	"copyright-law.md": 67, "trademark-law.md": 73, "patent-law.md": 82,
 	"sme-payment-protection-regulations.md": 37, "sme-promotion-law.md": 61,
 	"business-environment-optimization-regulations.md": 72,
-	"tax-collection-administration-law.md": 94,
-	"market-entity-registration-regulations.md": 55,
+	"tax-collection-administration-law.md":             94,
+	"market-entity-registration-regulations.md":        55,
 }
 
 // corpusDir returns the statute corpus named by FAYUN_TEST_LAWS (default

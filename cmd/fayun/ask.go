@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"fayun/dialog/answer"
+	"fayun/dialog/handoff"
+	"fayun/internal/envflag"
+	"fayun/store"
+)
+
+func init() {
+	register("ask", "answer one legal question from the law library (--format json for scripts)",
+		runAsk)
+}
+
+// askJSON is the fixed JSON contract of fayun ask --format json.
+type askJSON struct {
+	Answer        string         `json:"answer"`
+	Citations     []askCitation  `json:"citations"`
+	Handoff       bool           `json:"handoff"`
+	HandoffReason handoff.Reason `json:"handoff_reason"`
+	Topic         string         `json:"topic"`
+}
+
+type askCitation struct {
+	Law     string `json:"law"`
+	Article int    `json:"article"`
+}
+
+func runAsk(ctx context.Context, env *environ, args []string) error {
+	fs := envflag.New("ask", env.lookup)
+	fs.SetOutput(env.stderr)
+	var url, lang, format string
+	fs.String(&url, "database-url", defaultDatabaseURL, "PostgreSQL connection URL")
+	fs.StringVar(&lang, "lang", "", "answer language: zh or en (default: the question's)")
+	fs.StringVar(&format, "format", "text", "output: text or json")
+	llmCfg := registerLLMSettings(fs)
+	policy := registerHandoffSettings(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if lang != "" && lang != "zh" && lang != "en" {
+		return usageError{fmt.Sprintf("--lang must be zh or en, not %q", lang)}
+	}
+	if format != "text" && format != "json" {
+		return usageError{fmt.Sprintf("--format must be text or json, not %q", format)}
+	}
+	question := strings.Join(fs.Args(), " ")
+	if fs.NArg() == 0 {
+		return usageError{"usage: fayun ask [--lang zh|en] [--format text|json] QUESTION"}
+	}
+
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	pool, err := store.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool, log); err != nil {
+		return err
+	}
+	engine, stats, err := answer.Load(ctx, pool, *policy, log)
+	if err != nil {
+		return err
+	}
+	defer engine.Index().Close()
+	if stats.Articles == 0 {
+		fmt.Fprintln(env.stderr,
+			"fayun ask: the statute library is empty; run 'fayun laws import DIR' first")
+	}
+	var ans answer.Answerer = engine
+	if llm, err := newLLMEngine(llmCfg, engine, log); err != nil {
+		return err
+	} else if llm != nil {
+		ans = llm
+	}
+	reply, err := ans.Answer(ctx, answer.NewSession(), question, lang)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return writeAskJSON(env.stdout, reply)
+	}
+	writeAskText(env.stdout, reply)
+	return nil
+}
+
+func writeAskJSON(w io.Writer, r *answer.Reply) error {
+	out := askJSON{Answer: r.Answer, Citations: []askCitation{}, Handoff: r.Handoff,
+		HandoffReason: r.HandoffReason, Topic: r.Topic}
+	for _, c := range r.Citations {
+		out.Citations = append(out.Citations, askCitation{Law: c.Law, Article: c.Article})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("ask: write json: %w", err)
+	}
+	return nil
+}
+
+func writeAskText(w io.Writer, r *answer.Reply) {
+	fmt.Fprintln(w, r.Answer)
+	if len(r.Citations) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, c := range r.Citations {
+		fmt.Fprintf(w, "%s\n  %s\n", c.Label(), strings.ReplaceAll(c.Text, "\n", "\n  "))
+	}
+	if r.Handoff {
+		fmt.Fprintf(w, "\nhandoff: %s (topic %s)\n", r.HandoffReason, r.Topic)
+	}
+}
+
+// registerHandoffSettings adds the handoff thresholds to a command's settings.
+func registerHandoffSettings(fs *envflag.Set) *handoff.Policy {
+	p := handoff.DefaultPolicy()
+	fs.Float(&p.LargeSum, "handoff-large-sum", p.LargeSum,
+		"sum of money (yuan) from which a question goes to a human lawyer")
+	fs.Int(&p.MaxFailures, "handoff-max-failures", p.MaxFailures,
+		"unanswered questions in a row before a human lawyer is offered")
+	return &p
+}
+
+type llmSettings struct{}
+
+func registerLLMSettings(fs *envflag.Set) *llmSettings { return &llmSettings{} }
+
+func newLLMEngine(_ *llmSettings, _ *answer.Engine, _ *slog.Logger) (answer.Answerer, error) {
+	return nil, nil
+}
