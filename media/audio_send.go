@@ -112,7 +112,9 @@ type AudioSender struct {
 }
 
 // NewAudioSender starts a sender writing to track. Close stops it.
-func NewAudioSender(track *webrtc.TrackLocalStaticRTP, cfg AudioSenderConfig) (*AudioSender, error) {
+func NewAudioSender(track *webrtc.TrackLocalStaticRTP, cfg AudioSenderConfig) (
+	*AudioSender, error,
+) {
 	if cfg.QueueFrames <= 0 {
 		cfg.QueueFrames = 250
 	}

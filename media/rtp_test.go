@@ -38,3 +38,15 @@ func TestRTPClock(t *testing.T) {
 		t.Fatalf("40 ms at 90 kHz: %d ticks, want 3600", got)
 	}
 }
+
+func TestReceiverDropsWhenConsumerIsBehind(t *testing.T) {
+	r := &AudioReceiver{frames: make(chan CallerFrame, 2)}
+	pcm := make([]int16, 5*FrameSamples16k+7)
+	rest, _ := r.deliver(pcm, 0)
+	if len(rest) != 7 {
+		t.Fatalf("remainder %d samples, want 7", len(rest))
+	}
+	if st := r.Stats(); st.Frames != 2 || st.Dropped != 3 {
+		t.Fatalf("delivered %d dropped %d, want 2 and 3", st.Frames, st.Dropped)
+	}
+}

@@ -108,8 +108,9 @@ func (s *TURNServer) Allocations() int { return s.srv.AllocationCount() }
 func (s *TURNServer) ICEServer(user string) webrtc.ICEServer {
 	name, pass := TURNCredentials(s.cfg.Secret, user, time.Now().Add(s.cfg.CredentialTTL))
 	port := s.conn.LocalAddr().(*net.UDPAddr).Port
+	hostPort := net.JoinHostPort(s.cfg.PublicIP, strconv.Itoa(port))
 	return webrtc.ICEServer{
-		URLs:       []string{fmt.Sprintf("turn:%s?transport=udp", net.JoinHostPort(s.cfg.PublicIP, strconv.Itoa(port)))},
+		URLs:       []string{"turn:" + hostPort + "?transport=udp"},
 		Username:   name,
 		Credential: pass,
 	}

@@ -9,9 +9,11 @@ import (
 	"go.uber.org/goleak"
 )
 
+var loopbackTURN = TURNConfig{ListenAddr: "127.0.0.1:0", PublicIP: "127.0.0.1", Secret: "s3cret"}
+
 func TestTURNRelaysOnLoopback(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	srv, err := StartTURN(TURNConfig{ListenAddr: "127.0.0.1:0", PublicIP: "127.0.0.1", Secret: "s3cret"})
+	srv, err := StartTURN(loopbackTURN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func TestTURNRelaysOnLoopback(t *testing.T) {
 }
 
 func TestTURNRefusesBadCredentials(t *testing.T) {
-	srv, err := StartTURN(TURNConfig{ListenAddr: "127.0.0.1:0", PublicIP: "127.0.0.1", Secret: "s3cret"})
+	srv, err := StartTURN(loopbackTURN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +93,8 @@ func TestTURNRefusesBadCredentials(t *testing.T) {
 			t.Errorf("%s: ok=%v, want %v", tt.name, ok, tt.accept)
 			continue
 		}
-		if match := ok && string(key) == string(turnKey(tt.user, "fayun", tt.pass)); match != tt.keyMatch {
+		match := ok && string(key) == string(turnKey(tt.user, "fayun", tt.pass))
+		if match != tt.keyMatch {
 			t.Errorf("%s: key match %v, want %v", tt.name, match, tt.keyMatch)
 		}
 	}

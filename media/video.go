@@ -296,7 +296,9 @@ type VideoSender struct {
 }
 
 // NewVideoSender starts feeding track from cfg.Idle. Close stops it.
-func NewVideoSender(track *webrtc.TrackLocalStaticRTP, cfg VideoSenderConfig) (*VideoSender, error) {
+func NewVideoSender(track *webrtc.TrackLocalStaticRTP, cfg VideoSenderConfig) (
+	*VideoSender, error,
+) {
 	if cfg.Video == (VideoConfig{}) && cfg.Idle != nil {
 		cfg.Video = cfg.Idle.cfg.Video
 	}
