@@ -127,9 +127,8 @@ func (a *Avatar) Portrait(w, h int) (image.Image, error) {
 		return nil, fmt.Errorf("avatars: portrait: %w: %dx%d", ErrBadSize, w, h)
 	}
 	lay := newLayout(w, h, &a.look)
-	im := image.NewRGBA(image.Rect(0, 0, w, h))
-	sc := a.scene(lay)
-	sc.drawAll(im, pose{}, restEyes, mouthParams[0], !a.opts.NoNameplate)
+	im := a.scene(lay).drawAll(image.Rect(0, 0, w, h), pose{}, restEyes, mouthParams[0],
+		!a.opts.NoNameplate)
 	return im, nil
 }
 
@@ -140,8 +139,6 @@ func (a *Avatar) Thumbnail(side int) (image.Image, error) {
 	}
 	lay := newLayout(side, side, &a.look)
 	lay.zoom(1.3)
-	im := image.NewRGBA(image.Rect(0, 0, side, side))
-	sc := a.scene(lay)
-	sc.drawAll(im, pose{}, restEyes, mouthParams[0], false)
-	return im, nil
+	return a.scene(lay).drawAll(image.Rect(0, 0, side, side), pose{}, restEyes, mouthParams[0],
+		false), nil
 }

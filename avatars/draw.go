@@ -30,24 +30,40 @@ type layers uint8
 const (
 	layerBackground layers = 1 << iota
 	layerBody
-	layerHead
+	layerBackHair
+	layerFace // the head in front of the body: face, features, front hair
 	layerNameplate
-	layerAll = layerBackground | layerBody | layerHead | layerNameplate
+	layerAll = layerBackground | layerBody | layerBackHair | layerFace | layerNameplate
 )
 
-// drawAll paints the whole picture into im, whose top-left corner is at device
-// position im.Bounds().Min of the output.
-func (sc *scene) drawAll(im *image.RGBA, p pose, e eyeState, m mouth, nameplate bool) {
+// drawAll paints the part r of the output picture and returns it as an image
+// whose origin is r.Min (its bounds start at 0,0, as gg requires).
+func (sc *scene) drawAll(r image.Rectangle, p pose, e eyeState, m mouth, nameplate bool) *image.RGBA {
 	ls := layerAll
 	if !nameplate {
 		ls &^= layerNameplate
 	}
-	sc.draw(im, ls, p, e, m)
+	return sc.draw(r, ls, p, e, m)
 }
 
-func (sc *scene) draw(im *image.RGBA, ls layers, p pose, e eyeState, m mouth) {
+// drawPad is drawn around every region and then cut away: the rasteriser
+// treats shapes that cross a canvas edge slightly differently from shapes inside
+// it, and cached parts must match a full drawing exactly.
+const drawPad = 8
+
+func (sc *scene) draw(r image.Rectangle, ls layers, p pose, e eyeState, m mouth) *image.RGBA {
+	im := sc.drawPadded(r.Inset(-drawPad), ls, p, e, m)
+	out := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
+	for y := 0; y < r.Dy(); y++ {
+		copy(out.Pix[y*out.Stride:(y+1)*out.Stride], im.Pix[im.PixOffset(drawPad, y+drawPad):])
+	}
+	return out
+}
+
+func (sc *scene) drawPadded(r image.Rectangle, ls layers, p pose, e eyeState, m mouth) *image.RGBA {
+	im := image.NewRGBA(image.Rect(0, 0, r.Dx(), r.Dy()))
 	dc := gg.NewContextForRGBA(im)
-	org := im.Bounds().Min
+	org := r.Min
 	lay := sc.lay
 	if ls&layerBackground != 0 {
 		dc.Push()
@@ -64,7 +80,7 @@ func (sc *scene) draw(im *image.RGBA, ls layers, p pose, e eyeState, m mouth) {
 		fn(dc)
 		dc.Pop()
 	}
-	if ls&layerHead != 0 {
+	if ls&layerBackHair != 0 {
 		head(sc.backHair)
 	}
 	if ls&layerBody != 0 {
@@ -75,12 +91,13 @@ func (sc *scene) draw(im *image.RGBA, ls layers, p pose, e eyeState, m mouth) {
 		sc.body(dc)
 		dc.Pop()
 	}
-	if ls&layerHead != 0 {
+	if ls&layerFace != 0 {
 		head(func(dc *gg.Context) { sc.head(dc, e, m) })
 	}
 	if ls&layerNameplate != 0 {
 		sc.nameplate(dc, org)
 	}
+	return im
 }
 
 // pt is a design-space point.
@@ -571,8 +588,8 @@ func (sc *scene) necklace(dc *gg.Context, y float64) {
 	if l.seed>>7&1 == 0 {
 		return
 	}
-	dc.MoveTo(-l.neckW-2, y-14)
-	dc.QuadraticTo(0, y+12, l.neckW+2, y-14)
+	dc.MoveTo(-l.neckW-4, y-8)
+	dc.QuadraticTo(0, y+14, l.neckW+4, y-8)
 	setRGB(dc, hex(0xd9c9a3), 0.9)
 	dc.SetLineWidth(1.1)
 	dc.Stroke()

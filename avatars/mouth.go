@@ -33,7 +33,7 @@ var mouthParams = [viseme.Count]mouth{
 	viseme.UW:   {open: 0.32, width: 0.6, round: 1, pout: 1},
 	viseme.FV:   {open: 0.2, width: 1.0, teethU: 1, tuck: 1},
 	viseme.LTH:  {open: 0.5, width: 1.0, round: 0.2, teethU: 0.85, teethL: 0.3, tongue: 1},
-	viseme.SZ:   {open: 0.14, width: 1.08, teethU: 1, teethL: 1, smile: 0.2},
+	viseme.SZ:   {open: 0.24, width: 1.08, teethU: 1, teethL: 1, smile: 0.2},
 }
 
 func lerp(a, b, t float64) float64 { return a + (b-a)*t }
