@@ -86,7 +86,7 @@ func (s *Server) start(c *conn, req request) (*call, *protoError) {
 	}
 	token, err := newToken()
 	if err != nil {
-		c.log.Error("new call", "err", err)
+		c.log().Error("new call", "err", err)
 		return nil, refuse(CodeInternal, "internal error; try again")
 	}
 	lang := req.lang
@@ -94,7 +94,7 @@ func (s *Server) start(c *conn, req request) (*call, *protoError) {
 		lang = LangChinese
 	}
 	cl := &call{srv: s, token: token, lawyer: req.lawyer, lang: lang,
-		log: c.log.With("lawyer_id", req.lawyer)}
+		log: c.log().With("lawyer_id", req.lawyer)}
 
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.StartTimeout)
 	defer cancel()

@@ -23,11 +23,11 @@ const closeWait = 2 * time.Second
 // messages one at a time; its writer goroutine owns every write. Other goroutines (the
 // session's Sink, timers, Shutdown) only enqueue frames.
 type conn struct {
-	srv *Server
-	ws  *websocket.Conn
-	ip  string
-	ua  string
-	log *slog.Logger
+	srv  *Server
+	ws   *websocket.Conn
+	ip   string
+	ua   string
+	logp atomic.Pointer[slog.Logger] // remote_ip, and call_id once joined
 
 	out        chan frame
 	readerDone chan struct{}
@@ -49,14 +49,17 @@ type frame struct {
 }
 
 func newConn(s *Server, ws *websocket.Conn, ip, ua string) *conn {
-	return &conn{
+	c := &conn{
 		srv: s, ws: ws, ip: ip, ua: ua,
-		log:        s.log.With("remote_ip", ip),
 		out:        make(chan frame, s.cfg.SendQueue),
 		readerDone: make(chan struct{}),
 		msgs:       newBucket(float64(s.cfg.MessageBurst), time.Now()),
 	}
+	c.logp.Store(s.log.With("remote_ip", ip))
+	return c
 }
+
+func (c *conn) log() *slog.Logger { return c.logp.Load() }
 
 // run serves the socket until it closes, then detaches it from its call.
 func (c *conn) run() {
@@ -89,7 +92,7 @@ func (c *conn) readLoop() {
 	for {
 		typ, r, err := c.ws.NextReader()
 		if err != nil {
-			c.log.Debug("websocket read ended", "err", err)
+			c.log().Debug("websocket read ended", "err", err)
 			return
 		}
 		alive()
@@ -125,7 +128,7 @@ func (c *conn) readLoop() {
 }
 
 func (c *conn) handle(req request) {
-	c.log.Debug("message received", "type", req.typ)
+	c.log().Debug("message received", "type", req.typ)
 	switch req.typ {
 	case TypeJoin:
 		c.handleJoin(req)
@@ -138,7 +141,7 @@ func (c *conn) handle(req request) {
 			c.close(websocket.CloseNormalClosure, "")
 			return
 		}
-		c.log.Info("caller hung up", "call_id", c.call.id, "reason", req.reason)
+		c.log().Info("caller hung up", "call_id", c.call.id, "reason", req.reason)
 		c.srv.finish(c.call, ReasonCallerHangup, CodeCallEnded, true)
 	case TypePing:
 		c.send(Message{Type: TypePong, ID: req.id})
@@ -168,7 +171,7 @@ func (c *conn) handleJoin(req request) {
 	c.answered = false
 	c.pending = nil
 	c.joined.Store(true)
-	c.log = c.log.With("call_id", cl.id)
+	c.logp.Store(c.log().With("call_id", cl.id))
 }
 
 func (c *conn) handleOffer(req request) {
@@ -178,19 +181,19 @@ func (c *conn) handleOffer(req request) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.OfferTimeout)
 	defer cancel()
-	c.log.Debug("offer", "sdp", req.sdp)
+	c.log().Debug("offer", "sdp", req.sdp)
 	answer, err := c.call.session.Offer(ctx, req.sdp)
 	if err != nil {
 		perr, ours := offerError(err)
 		if ours {
-			c.log.Warn("offer failed", "err", err)
+			c.log().Warn("offer failed", "err", err)
 		} else {
-			c.log.Info("offer refused", "code", string(perr.code), "err", err)
+			c.log().Info("offer refused", "code", string(perr.code), "err", err)
 		}
 		c.refuse(perr)
 		return
 	}
-	c.log.Debug("answer", "sdp", answer)
+	c.log().Debug("answer", "sdp", answer)
 	c.send(Message{Type: TypeAnswer, SDP: answer})
 	c.answered = true
 	pending := c.pending
@@ -222,7 +225,7 @@ func (c *conn) handleCandidate(req request) {
 
 func (c *conn) addCandidate(ci webrtc.ICECandidateInit) {
 	if err := c.call.session.AddCandidate(ci); err != nil {
-		c.log.Debug("candidate refused", "err", err)
+		c.log().Debug("candidate refused", "err", err)
 		c.refuse(refuse(CodeBadCandidate, "the ICE candidate could not be used"))
 	}
 }
@@ -231,7 +234,7 @@ func (c *conn) addCandidate(ci webrtc.ICECandidateInit) {
 func (c *conn) send(m Message) {
 	b, err := json.Marshal(m)
 	if err != nil {
-		c.log.Error("encode message", "type", m.Type, "err", err)
+		c.log().Error("encode message", "type", m.Type, "err", err)
 		return
 	}
 	c.enqueue(frame{data: b})
@@ -248,7 +251,7 @@ func (c *conn) enqueue(f frame) {
 	case c.out <- f:
 	default:
 		c.srv.metrics.refused(CodeSlowConsumer)
-		c.log.Warn("websocket send queue full; disconnecting", "queue", cap(c.out))
+		c.log().Warn("websocket send queue full; disconnecting", "queue", cap(c.out))
 		c.closing.Store(true)
 		_ = c.ws.Close()
 	}
@@ -261,14 +264,14 @@ func (c *conn) refuse(perr *protoError) {
 		return
 	}
 	c.srv.metrics.refused(perr.code)
-	c.log.Debug("refused", "code", string(perr.code), "message", perr.msg)
+	c.log().Debug("refused", "code", string(perr.code), "message", perr.msg)
 	c.enqueue(frame{data: errorFrame(perr)})
 }
 
 // fail sends a fatal error and closes the socket after it.
 func (c *conn) fail(perr *protoError) {
 	c.srv.metrics.refused(perr.code)
-	c.log.Info("websocket closed by server", "code", string(perr.code))
+	c.log().Info("websocket closed by server", "code", string(perr.code))
 	c.enqueue(frame{data: errorFrame(perr), closeCode: perr.closeCode, closeText: string(perr.code)})
 }
 
@@ -297,7 +300,7 @@ func (c *conn) writeLoop() {
 			if f.data != nil {
 				_ = c.ws.SetWriteDeadline(time.Now().Add(timeout))
 				if err := c.ws.WriteMessage(websocket.TextMessage, f.data); err != nil {
-					c.log.Debug("websocket write failed", "err", err)
+					c.log().Debug("websocket write failed", "err", err)
 					return
 				}
 			}

@@ -205,49 +205,75 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"this page's origin may not open call sockets")
 		return
 	}
+	// The slot is taken before the upgrade so that the socket refused is always the one
+	// over the limit, and the refusal still reaches a browser as an error message.
+	perr := s.reserve(ip)
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		if perr == nil {
+			s.unreserve(ip)
+		}
 		return // Upgrade has answered with an HTTP error
 	}
-	c := newConn(s, ws, ip, r.UserAgent())
-	if perr := s.admit(c); perr != nil {
+	if perr != nil {
 		s.metrics.refused(perr.code)
-		c.log.InfoContext(r.Context(), "websocket refused", "code", string(perr.code))
+		s.log.InfoContext(r.Context(), "websocket refused", "remote_ip", ip,
+			"code", string(perr.code))
 		refuseSocket(ws, perr, s.cfg.WriteTimeout)
 		return
 	}
+	c := newConn(s, ws, ip, r.UserAgent())
+	s.register(c)
 	defer s.release(c)
 	c.run()
 }
 
-// admit registers a new socket unless the server is stopping or ip has too many.
-func (s *Server) admit(c *conn) *protoError {
+// reserve counts a new socket from ip unless the server is stopping or ip has too many.
+func (s *Server) reserve(ip string) *protoError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return fatal(CodeShuttingDown, websocket.CloseGoingAway,
 			"the server is restarting; connect again in a few seconds")
 	}
-	if s.perIP[c.ip] >= s.cfg.MaxSocketsPerIP {
+	if s.perIP[ip] >= s.cfg.MaxSocketsPerIP {
 		return fatal(CodeTooManySockets, websocket.ClosePolicyViolation,
 			"too many open call sockets from this address")
 	}
-	s.perIP[c.ip]++
-	s.conns[c] = struct{}{}
+	s.perIP[ip]++
 	s.wg.Add(1)
 	s.metrics.sockets.Inc()
 	return nil
 }
 
-func (s *Server) release(c *conn) {
+func (s *Server) unreserve(ip string) {
 	s.mu.Lock()
-	delete(s.conns, c)
-	if s.perIP[c.ip]--; s.perIP[c.ip] <= 0 {
-		delete(s.perIP, c.ip)
+	if s.perIP[ip]--; s.perIP[ip] <= 0 {
+		delete(s.perIP, ip)
 	}
 	s.mu.Unlock()
 	s.metrics.sockets.Dec()
 	s.wg.Done()
+}
+
+// register makes an upgraded socket visible to Shutdown. One that arrives during
+// Shutdown is refused at once.
+func (s *Server) register(c *conn) {
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		c.fail(fatal(CodeShuttingDown, websocket.CloseGoingAway,
+			"the server is restarting; connect again in a few seconds"))
+	}
+}
+
+func (s *Server) release(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.unreserve(c.ip)
 }
 
 // originAllowed implements the same-origin rule plus Config.AllowedOrigins. Browsers
