@@ -73,13 +73,7 @@ func (r *Resampler) Process(out []int16, in []int16) []int16 {
 		if i >= r.consumed {
 			break
 		}
-		phase := b.phases[r.next%L]
-		x := r.buf[i-base-int64(b.taps)+1 : i-base+1]
-		var acc float32
-		for t, h := range phase {
-			acc += h * x[len(x)-1-t]
-		}
-		out = append(out, clip16(acc))
+		out = append(out, clip16(dot(b.phases[r.next%L], r.buf[i-base-int64(b.taps)+1:i-base+1])))
 		r.next += M
 	}
 	r.hist = append(r.hist[:0], r.buf[len(r.buf)-len(r.hist):]...)
@@ -121,7 +115,24 @@ func Resample(p PCM, to int) (PCM, error) {
 type filterBank struct {
 	up, down int         // rational factor: up-sample by up, then keep every down-th
 	taps     int         // coefficients per phase
-	phases   [][]float32 // phases[p][t] = h[p + t·up] · up
+	phases   [][]float32 // phases[p][taps-1-t] = h[p + t·up] · up, reversed for dot
+}
+
+// dot returns the dot product of two slices of equal length.
+func dot(h, x []float32) float32 {
+	x = x[:len(h)]
+	var a0, a1, a2, a3 float32
+	i := 0
+	for ; i+4 <= len(h); i += 4 {
+		a0 += h[i] * x[i]
+		a1 += h[i+1] * x[i+1]
+		a2 += h[i+2] * x[i+2]
+		a3 += h[i+3] * x[i+3]
+	}
+	for ; i < len(h); i++ {
+		a0 += h[i] * x[i]
+	}
+	return (a0 + a1) + (a2 + a3)
 }
 
 var banks sync.Map // "from/to" → *filterBank
@@ -168,7 +179,7 @@ func designBank(from, to int) *filterBank {
 		h := 2 * fc * sinc(2*fc*x)
 		r := 2*float64(j)/float64(n-1) - 1
 		w := besselI0(beta*math.Sqrt(math.Max(0, 1-r*r))) / i0b
-		b.phases[j%up][j/up] = float32(h * w * float64(up))
+		b.phases[j%up][taps-1-j/up] = float32(h * w * float64(up))
 	}
 	return b
 }

@@ -1,9 +1,10 @@
 package tts
 
-import (
-	"fmt"
-	"hash/fnv"
-)
+import "fmt"
+
+// voiceStride is prime and shares no factor with the number of voice combinations
+// (powers of 2 and 7).
+const voiceStride = 617
 
 // Voice says how a lawyer's avatar sounds. Engines use the fields they understand.
 type Voice struct {
@@ -36,11 +37,13 @@ func (v Voice) String() string {
 // letters and tone digits in English (see docs/speech.md).
 var espeakVoiceByLang = map[string]string{"zh": "cmn-latn-pinyin", "en": "en-us"}
 
-// Variants of eSpeak NG 1.51 that sound natural enough for a lawyer; the novelty
-// ones (croak, whisper, robots) are left out.
+// Variants of eSpeak NG 1.51 that sound natural enough for a lawyer. The novelty ones
+// (croak, whisper, robots) are left out, and so are f4, m8 and the breathy Annie,
+// belinda and linda: PocketSphinx misrecognised most of what they said (measured in
+// docs/speech.md), a sign that callers on a poor line would struggle too.
 var (
-	femaleVariants = []string{"f1", "f2", "f3", "f4", "f5", "Annie", "belinda", "linda"}
-	maleVariants   = []string{"m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8"}
+	femaleVariants = []string{"f1", "f2", "f3", "f5"}
+	maleVariants   = []string{"m1", "m2", "m3", "m4", "m5", "m6", "m7"}
 	femaleOpenAI   = []string{"nova", "shimmer", "alloy", "coral", "sage"}
 	maleOpenAI     = []string{"onyx", "echo", "fable", "ash", "verse"}
 )
@@ -49,7 +52,7 @@ var (
 // values give "en"). gender is "female" or "male" (anything else is treated as
 // female). The choice is deterministic: the same lawyer always sounds the same,
 // and neighbouring IDs differ in variant, pitch and rate, all kept within natural
-// ranges (rate 150–190 wpm, pitch 35–70, range 40–70).
+// ranges (rate 150–180 wpm, pitch 35–70, range 40–70).
 func VoiceFor(lawyerID int, gender, lang string) Voice {
 	if lang != "zh" {
 		lang = "en"
@@ -57,29 +60,27 @@ func VoiceFor(lawyerID int, gender, lang string) Voice {
 	if gender != "male" {
 		gender = "female"
 	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "fayun-voice-%d", lawyerID)
-	x := h.Sum64()
-	next := func(n int) int { // take the next digit of x in base n
-		d := int(x % uint64(n))
-		x /= uint64(n)
-		return d
-	}
-	variants, openai := femaleVariants, femaleOpenAI
-	pitch := 48 + 3*next(8) // 48–69
+	variants, openai, pitchBase := femaleVariants, femaleOpenAI, 48 // pitch 48–69
 	if gender == "male" {
-		variants, openai = maleVariants, maleOpenAI
-		pitch = 35 + 3*next(8) // 35–56
+		variants, openai, pitchBase = maleVariants, maleOpenAI, 35 // pitch 35–56
 	}
+	// Number the combinations of variant × 8 pitches × 7 rates × 7 ranges and walk
+	// them with a stride coprime to their count: every lawyer of a gender gets a
+	// different combination (up to 1,568 women and 2,744 men), and neighbouring IDs
+	// land far apart.
+	const pitches, rates, ranges = 8, 7, 7
+	n := len(variants) * pitches * rates * ranges
+	k := (max(lawyerID, 0)*voiceStride + 101) % n
+	next := func(m int) int { d := k % m; k /= m; return d }
 	v := Voice{
 		Lang:          lang,
 		Gender:        gender,
 		ESpeakName:    espeakVoiceByLang[lang],
-		ESpeakVariant: variants[(lawyerID+next(len(variants)))%len(variants)],
-		Pitch:         pitch,
-		Rate:          150 + 5*next(9), // 150–190
-		Range:         40 + 5*next(7),  // 40–70
-		OpenAIName:    openai[next(len(openai))],
+		ESpeakVariant: variants[next(len(variants))],
+		Pitch:         pitchBase + 3*next(pitches),
+		Rate:          150 + 5*next(rates), // 150–180
+		Range:         40 + 5*next(ranges), // 40–70
+		OpenAIName:    openai[lawyerID%len(openai)],
 	}
 	if lang == "zh" {
 		v.Rate -= 10 // eSpeak's Mandarin syllables run fast at English word rates
