@@ -2,8 +2,12 @@ package signaling
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"fayun/internal/envflag"
 )
 
 func TestDecode(t *testing.T) {
@@ -96,4 +100,28 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("type %q accepted", r.typ)
 		}
 	})
+}
+
+func TestSettings(t *testing.T) {
+	env := map[string]string{"FAYUN_WS_ORIGINS": "https://a.example, https://b.example",
+		"FAYUN_RESUME_GRACE": "45s", "FAYUN_JOIN_RATE": "2.5"}
+	fs := envflag.New("serve", func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	var s Settings
+	s.Register(fs)
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	if err := s.Apply(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.AllowedOrigins) != 2 || cfg.AllowedOrigins[1] != "https://b.example" ||
+		cfg.ResumeGrace != 45*time.Second || cfg.JoinsPerMinute != 2.5 || cfg.JoinBurst != 5 ||
+		cfg.MaxMessageBytes != 65536 {
+		t.Fatalf("config = %+v", cfg)
+	}
+	s.JoinBurst = 0
+	if err := s.Apply(&cfg); err == nil || !strings.Contains(err.Error(), "FAYUN_JOIN_BURST") {
+		t.Fatalf("bad burst: %v", err)
+	}
 }
