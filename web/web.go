@@ -39,6 +39,10 @@ type Config struct {
 	DB        Pinger
 	// Registry receives the HTTP metrics and is served at /metrics.
 	Registry *prometheus.Registry
+	// Calls reads call records for transcripts and ratings.
+	Calls CallRecords
+	// Articles looks statute articles up; nil when the library is not imported.
+	Articles Articles
 	// Recording says that callers' audio is recorded; the call page announces it.
 	Recording bool
 	// Mount adds routes owned by other packages (avatars, signaling, …) to the mux.
@@ -68,6 +72,11 @@ func New(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /api/specialties", s.apiSpecialties)
 	s.mux.HandleFunc("GET /{$}", s.home)
 	s.mux.HandleFunc("GET /call/{id}", s.callPage)
+	s.mux.HandleFunc("GET /api/articles", s.apiArticle)
+	if cfg.Calls != nil {
+		s.mux.HandleFunc("POST /api/calls/{id}/rating", s.apiRate)
+		s.mux.HandleFunc("GET /transcripts/{token}", s.transcriptPage)
+	}
 	if cfg.Mount != nil {
 		cfg.Mount(s.mux)
 	}

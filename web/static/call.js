@@ -392,7 +392,7 @@ function finish(text) {
   if (call.id) {
     if (call.transcript) {
       const link = $("transcript-link");
-      link.href = call.transcript;
+      link.href = `/transcripts/${encodeURIComponent(call.transcript)}`;
       link.hidden = false;
     }
     $("rating-dialog").showModal();
@@ -408,7 +408,7 @@ $("rating").addEventListener("submit", async (e) => {
     const r = await fetch(`/api/calls/${encodeURIComponent(call.id)}/rating`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ token: call.resume, score, comment: $("comment").value }),
+      body: JSON.stringify({ token: call.transcript || "", score, comment: $("comment").value }),
     });
     if (!r.ok) throw new Error(String(r.status));
     $("rating-dialog").close();
