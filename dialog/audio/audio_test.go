@@ -226,3 +226,22 @@ func benchResample(b *testing.B, from, to int) {
 		out = r.Process(out[:0], in)
 	}
 }
+
+func TestRemoveDC(t *testing.T) {
+	in := sine(16000, 300, 0.2, time.Second)
+	for i := range in.Samples {
+		in.Samples[i] += 5000
+	}
+	out := RemoveDC(in.Samples)
+	var mean float64
+	for _, s := range middle(out) {
+		mean += float64(s)
+	}
+	mean /= float64(len(middle(out)))
+	if math.Abs(mean) > 50 {
+		t.Errorf("mean after RemoveDC %.1f", mean)
+	}
+	if got := DBFS(RMS(middle(out))); math.Abs(got-DBFS(0.2/math.Sqrt2)) > 0.5 {
+		t.Errorf("300 Hz level changed to %.2f dBFS", got)
+	}
+}

@@ -80,3 +80,28 @@ func clip16(f float32) int16 {
 	}
 	return int16(f - 0.5)
 }
+
+// RemoveDC returns a copy of samples with any constant offset removed by a one-pole
+// high-pass filter (corner about 20 Hz at 16 kHz), started at the mean of the
+// first 20 ms so the output has no initial step.
+func RemoveDC(samples []int16) []int16 {
+	out := make([]int16, len(samples))
+	if len(samples) == 0 {
+		return out
+	}
+	var mean float64
+	head := samples[:min(len(samples), 320)]
+	for _, s := range head {
+		mean += float64(s)
+	}
+	mean /= float64(len(head))
+	const pole = 0.992
+	prevIn, prevOut := mean, 0.0
+	for i, s := range samples {
+		x := float64(s)
+		y := x - prevIn + pole*prevOut
+		prevIn, prevOut = x, y
+		out[i] = clip16(float32(y))
+	}
+	return out
+}

@@ -175,6 +175,7 @@ func TestSphinxBadInput(t *testing.T) {
 	q := "how do i register a trademark"
 	clean := say(t, q, tts.DefaultVoice("en"))
 	for name, f := range map[string]func(int16) int16{
+		"clean":   func(s int16) int16 { return s },
 		"clipped": func(s int16) int16 { return int16(max(-32768, min(32767, int(s)*3))) },
 		"dc":      func(s int16) int16 { return int16(max(-32768, min(32767, int(s)+8000))) },
 	} {

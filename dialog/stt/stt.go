@@ -39,7 +39,7 @@ var (
 	ErrTooLong  = errors.New("stt: utterance too long")
 )
 
-// prepare checks an utterance and brings it to 16 kHz.
+// prepare checks an utterance, brings it to 16 kHz and removes any DC offset.
 func prepare(u audio.PCM) (audio.PCM, error) {
 	if len(u.Samples) == 0 {
 		return audio.PCM{}, audio.ErrEmpty
@@ -47,8 +47,11 @@ func prepare(u audio.PCM) (audio.PCM, error) {
 	if d := u.Duration(); d > MaxUtterance {
 		return audio.PCM{}, fmt.Errorf("%v (limit %v): %w", d.Round(time.Second), MaxUtterance, ErrTooLong)
 	}
-	if u.Rate == audio.RateSTT {
-		return u, nil
+	if u.Rate != audio.RateSTT {
+		var err error
+		if u, err = audio.Resample(u, audio.RateSTT); err != nil {
+			return audio.PCM{}, err
+		}
 	}
-	return audio.Resample(u, audio.RateSTT)
+	return audio.PCM{Rate: u.Rate, Samples: audio.RemoveDC(u.Samples)}, nil
 }

@@ -92,7 +92,7 @@ func VoiceFor(lawyerID int, gender, lang string) Voice {
 // DefaultVoice is the voice used when no lawyer is named.
 func DefaultVoice(lang string) Voice {
 	v := VoiceFor(0, "female", lang)
-	v.ESpeakVariant, v.Rate, v.Pitch, v.Range, v.Speed = "f3", 165, 55, 50, 1
+	v.ESpeakVariant, v.Rate, v.Pitch, v.Range, v.Speed = "f2", 165, 55, 50, 1
 	if lang == "zh" {
 		v.Rate = 155
 	}
