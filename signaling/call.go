@@ -74,7 +74,7 @@ func (cl *call) Candidate(ci webrtc.ICECandidateInit) {
 	}
 	cl.mu.Unlock()
 	if c != nil {
-		c.send(Message{Type: TypeCandidate, Candidate: &ci})
+		c.sendCandidate(ci)
 	}
 }
 

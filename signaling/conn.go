@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +34,12 @@ type conn struct {
 	readerDone chan struct{}
 	closing    atomic.Bool // a closing frame is queued: send and handle nothing more
 	joined     atomic.Bool
+
+	// Server candidates wait for the answer they belong to: a browser refuses
+	// addIceCandidate before setRemoteDescription.
+	cmu        sync.Mutex
+	answerSent bool
+	heldCands  []Message
 
 	// Owned by the reader goroutine.
 	call     *call
@@ -182,6 +189,9 @@ func (c *conn) handleOffer(req request) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.srv.cfg.OfferTimeout)
 	defer cancel()
 	c.log().Debug("offer", "sdp", req.sdp)
+	c.cmu.Lock()
+	c.answerSent = false
+	c.cmu.Unlock()
 	answer, err := c.call.session.Offer(ctx, req.sdp)
 	if err != nil {
 		perr, ours := offerError(err)
@@ -194,7 +204,13 @@ func (c *conn) handleOffer(req request) {
 		return
 	}
 	c.log().Debug("answer", "sdp", answer)
+	c.cmu.Lock()
 	c.send(Message{Type: TypeAnswer, SDP: answer})
+	for _, m := range c.heldCands {
+		c.send(m)
+	}
+	c.heldCands, c.answerSent = nil, true
+	c.cmu.Unlock()
 	c.answered = true
 	pending := c.pending
 	c.pending = nil
@@ -227,6 +243,18 @@ func (c *conn) addCandidate(ci webrtc.ICECandidateInit) {
 	if err := c.call.session.AddCandidate(ci); err != nil {
 		c.log().Debug("candidate refused", "err", err)
 		c.refuse(refuse(CodeBadCandidate, "the ICE candidate could not be used"))
+	}
+}
+
+// sendCandidate queues a server candidate, or holds it until the answer is sent.
+func (c *conn) sendCandidate(ci webrtc.ICECandidateInit) {
+	m := Message{Type: TypeCandidate, Candidate: &ci}
+	c.cmu.Lock()
+	defer c.cmu.Unlock()
+	if c.answerSent {
+		c.send(m)
+	} else if len(c.heldCands) < maxPendingCandidates {
+		c.heldCands = append(c.heldCands, m)
 	}
 }
 

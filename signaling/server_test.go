@@ -66,16 +66,17 @@ func newFixture(t *testing.T, tune func(*Config)) *fixture {
 
 // client is the caller's socket: a reader goroutine feeds msgs; writes are serialized.
 type client struct {
-	t     *testing.T
-	ws    *websocket.Conn
-	wmu   sync.Mutex
-	msgs  chan Message
-	done  chan struct{}
-	close *websocket.CloseError // set when done is closed by a close frame
-	peer  *clientPeer           // when set, server candidates go to it
-	pmu   sync.Mutex
-	held  []webrtc.ICECandidateInit // server candidates that arrived before the answer
-	ready bool                      // the answer to the latest offer is applied
+	t         *testing.T
+	ws        *websocket.Conn
+	wmu       sync.Mutex
+	msgs      chan Message
+	done      chan struct{}
+	close     *websocket.CloseError // set when done is closed by a close frame
+	peer      *clientPeer           // when set, server candidates go to it
+	pmu       sync.Mutex
+	gotAnswer bool                      // the answer to the latest offer was received
+	ready     bool                      // ... and applied
+	held      []webrtc.ICECandidateInit // candidates received between those two
 }
 
 // dial opens a socket from local address from (empty = 127.0.0.1).
@@ -128,6 +129,11 @@ func (c *client) readLoop() {
 		if m.Type == TypeCandidate && c.candidate(*m.Candidate) {
 			continue
 		}
+		if m.Type == TypeAnswer {
+			c.pmu.Lock()
+			c.gotAnswer = true
+			c.pmu.Unlock()
+		}
 		c.msgs <- m
 	}
 }
@@ -138,6 +144,10 @@ func (c *client) candidate(ci webrtc.ICECandidateInit) bool {
 	defer c.pmu.Unlock()
 	if c.peer == nil {
 		return false
+	}
+	if !c.gotAnswer {
+		c.t.Errorf("server sent a candidate before the answer: %+v", ci)
+		return true
 	}
 	if !c.ready {
 		c.held = append(c.held, ci)
@@ -259,7 +269,7 @@ func (c *client) attachPeer(p *clientPeer) {
 func (f *fixture) negotiate(t *testing.T, c *client, p *clientPeer, restart bool) {
 	t.Helper()
 	c.pmu.Lock()
-	c.ready = false
+	c.ready, c.gotAnswer = false, false
 	c.pmu.Unlock()
 	c.send(Message{Type: TypeOffer, SDP: p.offer(t, restart)})
 	ans := c.expect(TypeAnswer, "")
