@@ -176,6 +176,20 @@ func TestReadWAVStereo24BitMixesDown(t *testing.T) {
 	}
 }
 
+func TestReadWAVStreamedSizes(t *testing.T) {
+	data := make([]byte, 2400*2)
+	b := rawWAV(1, 1, 24000, 16, data)
+	binary.LittleEndian.PutUint32(b[4:], 0xFFFFFFFF)
+	binary.LittleEndian.PutUint32(b[40:], 0xFFFFFFFF)
+	p, err := DecodeWAV(b, time.Minute)
+	if err != nil || p.Rate != 24000 || len(p.Samples) != 2400 {
+		t.Fatalf("streamed WAV: %v, rate %d, %d samples", err, p.Rate, len(p.Samples))
+	}
+	if _, err := DecodeWAV(b, 50*time.Millisecond); !errors.Is(err, ErrTooLong) {
+		t.Errorf("streamed WAV over the limit: %v", err)
+	}
+}
+
 func TestReadWAVBadInput(t *testing.T) {
 	tests := []struct {
 		name string
@@ -206,7 +220,7 @@ func FuzzReadWAV(f *testing.F) {
 	f.Add(rawWAV(1, 1, 16000, 16, make([]byte, 32)))
 	f.Add(rawWAV(1, 2, 8000, 8, make([]byte, 7)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = ReadWAV(bytes.NewReader(b), time.Minute)
+		_, _ = DecodeWAV(b, time.Minute)
 	})
 }
 

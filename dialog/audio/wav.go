@@ -1,9 +1,12 @@
 package audio
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	goaudio "github.com/go-audio/audio"
@@ -46,12 +49,23 @@ func ReadWAV(r io.ReadSeeker, maxLen time.Duration) (PCM, error) {
 	if err := d.FwdToPCM(); err != nil {
 		return PCM{}, fmt.Errorf("read wav: %w", err)
 	}
+	// Streaming writers (OpenAI's speech endpoint among them) put 0 or 0xFFFFFFFF in
+	// the size fields; then only counting while reading can enforce maxLen.
 	frames := int64(d.PCMSize) / int64(bits/8*chans)
-	if maxLen > 0 && frames > int64(SamplesFor(rate, maxLen)) {
+	streamed := d.PCMSize <= 0 || uint32(d.PCMSize) >= 0xFFFFFF00
+	limit := int64(math.MaxInt64)
+	if maxLen > 0 {
+		limit = int64(SamplesFor(rate, maxLen))
+	}
+	if !streamed && frames > limit {
 		dur := time.Duration(frames) * time.Second / time.Duration(rate)
 		return PCM{}, fmt.Errorf("read wav: %v longer than %v: %w", dur.Round(time.Second), maxLen, ErrTooLong)
 	}
-	out := PCM{Rate: rate, Samples: make([]int16, 0, max(frames, 0))}
+	prealloc := min(max(frames, 0), int64(rate)*600)
+	if streamed {
+		prealloc = int64(rate) * 10
+	}
+	out := PCM{Rate: rate, Samples: make([]int16, 0, prealloc)}
 	buf := &goaudio.IntBuffer{Data: make([]int, 4096*chans)}
 	for {
 		n, err := d.PCMBuffer(buf)
@@ -68,6 +82,9 @@ func ReadWAV(r io.ReadSeeker, maxLen time.Duration) (PCM, error) {
 				sum += to16(buf.Data[i+c], bits)
 			}
 			out.Samples = append(out.Samples, int16(sum/chans))
+		}
+		if int64(len(out.Samples)) > limit {
+			return PCM{}, fmt.Errorf("read wav: longer than %v: %w", maxLen, ErrTooLong)
 		}
 	}
 	if len(out.Samples) == 0 {
@@ -152,4 +169,39 @@ func (m *memFile) Seek(off int64, whence int) (int64, error) {
 	}
 	m.pos = int(abs)
 	return abs, nil
+}
+
+// DecodeWAV is ReadWAV for a WAV file held in memory. It also accepts files written
+// by streaming encoders (OpenAI's speech endpoint among them), whose RIFF and data
+// sizes are placeholders (0 or 0xFFFFFFFF): the sizes are repaired from the actual
+// length before decoding.
+func DecodeWAV(b []byte, maxLen time.Duration) (PCM, error) {
+	return ReadWAV(bytes.NewReader(repairSizes(b)), maxLen)
+}
+
+// repairSizes returns b with its RIFF size and data chunk size set to what the
+// bytes actually hold when they claim more (or nothing). b is copied if changed.
+func repairSizes(b []byte) []byte {
+	if len(b) < 12 || string(b[:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
+		return b
+	}
+	for off := 12; off+8 <= len(b); {
+		id := string(b[off : off+4])
+		size := int64(binary.LittleEndian.Uint32(b[off+4:]))
+		rest := int64(len(b) - off - 8)
+		if id == "data" {
+			if size == 0 || size > rest {
+				out := append([]byte(nil), b...)
+				binary.LittleEndian.PutUint32(out[4:], uint32(len(b)-8))
+				binary.LittleEndian.PutUint32(out[off+4:], uint32(rest))
+				return out
+			}
+			return b
+		}
+		if size > rest {
+			return b
+		}
+		off += 8 + int(size) + int(size&1)
+	}
+	return b
 }

@@ -67,11 +67,11 @@ func FuzzSplit(f *testing.F) {
 
 func TestClean(t *testing.T) {
 	tests := map[string]string{
-		"Hello 😀 world 👍🏽!":   "Hello world !",
-		"🎉🎉🎉":                 "",
-		"...!?":               "",
+		"Hello 😀 world 👍🏽!": "Hello world !",
+		"🎉🎉🎉":               "",
+		"...!?":             "",
 		"合同\u0000违约\u200d✅": "合同 违约",
-		"第577条":               "第577条",
+		"第577条":             "第577条",
 	}
 	for in, want := range tests {
 		if got := Clean(in); got != want {

@@ -1,0 +1,162 @@
+package tts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"fayun/dialog/audio"
+)
+
+// maxSpeechBytes caps the audio accepted from a speech server for one sentence
+// (about 10 minutes of 16-bit 24 kHz audio).
+const maxSpeechBytes = 32 << 20
+
+// OpenAIConfig configures the OpenAI-compatible speech engine.
+type OpenAIConfig struct {
+	BaseURL string // API root including /v1; required
+	APIKey  string // bearer token; may be empty for local servers
+	Model   string // default "tts-1"
+	// Voice, when set, is used for every lawyer instead of Voice.OpenAIName (for
+	// servers with their own voice names).
+	Voice string
+	// Timeout bounds each attempt; default 20 s. Retries repeats transient
+	// failures (network, timeout, 429, 5xx); default 2.
+	Timeout time.Duration
+	Retries int
+	// HTTPClient replaces the default client (tests, proxies).
+	HTTPClient *http.Client
+}
+
+// OpenAI synthesizes with an OpenAI-compatible /v1/audio/speech endpoint, asking
+// for WAV, and estimates visemes from the audio envelope because such servers
+// report no phonemes.
+type OpenAI struct {
+	client *openai.Client
+	cfg    OpenAIConfig
+}
+
+// NewOpenAI returns an engine for cfg.
+func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
+	if cfg.BaseURL == "" {
+		return nil, errors.New("openai tts: base URL is required")
+	}
+	if cfg.Model == "" {
+		cfg.Model = "tts-1"
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 20 * time.Second
+	}
+	if cfg.Retries < 0 {
+		cfg.Retries = 0
+	} else if cfg.Retries == 0 {
+		cfg.Retries = 2
+	}
+	c := openai.DefaultConfig(cfg.APIKey)
+	c.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.HTTPClient != nil {
+		c.HTTPClient = cfg.HTTPClient
+	}
+	return &OpenAI{client: openai.NewClientWithConfig(c), cfg: cfg}, nil
+}
+
+// Synthesize requests text in v's OpenAI voice and speed and returns 48 kHz audio
+// with an envelope-derived viseme timeline.
+func (o *OpenAI) Synthesize(ctx context.Context, text string, v Voice) (Speech, error) {
+	text = Clean(text)
+	if text == "" {
+		return Speech{}, ErrNoSpeech
+	}
+	voice := o.cfg.Voice
+	if voice == "" {
+		voice = v.OpenAIName
+	}
+	if voice == "" {
+		voice = "alloy"
+	}
+	speed := v.Speed
+	if speed <= 0 {
+		speed = 1
+	}
+	speed = min(max(speed, 0.25), 4)
+	var body []byte
+	err := retry(ctx, o.cfg.Retries, o.cfg.Timeout, func(ctx context.Context) error {
+		resp, err := o.client.CreateSpeech(ctx, openai.CreateSpeechRequest{
+			Model:          openai.SpeechModel(o.cfg.Model),
+			Input:          text,
+			Voice:          openai.SpeechVoice(voice),
+			ResponseFormat: openai.SpeechResponseFormatWav,
+			Speed:          speed,
+		})
+		if err != nil {
+			return err
+		}
+		defer resp.Close()
+		body, err = io.ReadAll(io.LimitReader(resp, maxSpeechBytes+1))
+		if err == nil && len(body) > maxSpeechBytes {
+			return errTooBig
+		}
+		return err
+	})
+	if err != nil {
+		return Speech{}, fmt.Errorf("openai tts: %w", err)
+	}
+	pcm, err := audio.DecodeWAV(body, 0)
+	if err != nil {
+		return Speech{}, fmt.Errorf("openai tts: response: %w", err)
+	}
+	if pcm, err = audio.Resample(pcm, OutputRate); err != nil {
+		return Speech{}, fmt.Errorf("openai tts: %w", err)
+	}
+	return Speech{Text: text, Audio: pcm, Visemes: EnvelopeVisemes(pcm.Samples, pcm.Rate)}, nil
+}
+
+var errTooBig = errors.New("response larger than 32 MiB")
+
+// retry runs attempt up to 1+retries times, each under its own timeout, while the
+// error is transient, backing off 200 ms, 400 ms, … between attempts.
+func retry(ctx context.Context, retries int, timeout time.Duration, attempt func(context.Context) error) error {
+	var err error
+	for i := 0; i <= retries; i++ {
+		if i > 0 {
+			select {
+			case <-time.After(time.Duration(100<<i) * time.Millisecond):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		actx, cancel := context.WithTimeout(ctx, timeout)
+		err = attempt(actx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !transient(err) {
+			break
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// transient reports errors worth another attempt: timeouts, connection failures,
+// rate limits and server errors.
+func transient(err error) bool {
+	if errors.Is(err, errTooBig) {
+		return false
+	}
+	var apiErr *openai.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
+	}
+	var reqErr *openai.RequestError
+	if errors.As(err, &reqErr) {
+		return reqErr.HTTPStatusCode == http.StatusTooManyRequests || reqErr.HTTPStatusCode >= 500
+	}
+	return true
+}
