@@ -94,3 +94,45 @@ func TestSpeechBadInput(t *testing.T) {
 		t.Errorf("Chinese with PocketSphinx: %v", err)
 	}
 }
+
+// TestSpeechHearLongFile: a ten-minute recording is cut into turns by the voice
+// activity detector and only the speech in it is transcribed.
+func TestSpeechHearLongFile(t *testing.T) {
+	dir := t.TempDir()
+	env, out := speechEnv(t, map[string]string{})
+	ctx := context.Background()
+	q := filepath.Join(dir, "q.wav")
+	if err := dispatch(ctx, env, []string{"speech", "say", "--text", "How do I register a trademark?", "--out", q}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(q)
+	speech, err := audio.ReadWAV(f, 0)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	speech, _ = audio.Resample(speech, 16000)
+	long := audio.PCM{Rate: 16000, Samples: make([]int16, 16000*600)}
+	for _, at := range []int{30, 300, 590} {
+		copy(long.Samples[at*16000:], speech.Samples)
+	}
+	path := filepath.Join(dir, "long.wav")
+	w, _ := os.Create(path)
+	if err := audio.WriteWAV(w, long); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	out.Reset()
+	if err := dispatch(ctx, env, []string{"speech", "hear", path}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d transcripts %q, want 3", len(lines), lines)
+	}
+	for _, l := range lines {
+		if !strings.Contains(l, "trademark") {
+			t.Errorf("heard %q", l)
+		}
+	}
+}
