@@ -14,8 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
 
+	"fayun/calls"
+	"fayun/dialog/handoff"
 	"fayun/internal/envflag"
 	"fayun/lawyers"
+	"fayun/signaling"
 	"fayun/store"
 	"fayun/web"
 	"fayun/worker"
@@ -33,10 +36,20 @@ type serveSettings struct {
 	migrate         bool
 	workers         int
 	shutdownTimeout time.Duration
+	media           mediaSettings
+	signaling       signaling.Settings
+	calls           callSettings
+	llm             *llmSettings
+	handoff         *handoff.Policy
 }
 
 func (s *serveSettings) register(fs *envflag.Set) {
 	s.base.register(fs)
+	s.media.register(fs)
+	s.signaling.Register(fs)
+	s.calls.register(fs)
+	s.llm = registerLLMSettings(fs)
+	s.handoff = registerHandoffSettings(fs)
 	fs.String(&s.addr, "addr", "127.0.0.1:8080", "HTTP listen address (host:port)")
 	fs.Bool(&s.migrate, "migrate", true, "apply migrations and seed the roster at start")
 	fs.Int(&s.workers, "workers", 2, "background jobs run at once in this process (0 = none)")
@@ -57,7 +70,13 @@ func (s *serveSettings) validate() error {
 	if s.shutdownTimeout <= 0 {
 		return fmt.Errorf("FAYUN_SHUTDOWN_TIMEOUT: want a positive duration, got %s", s.shutdownTimeout)
 	}
-	return nil
+	if _, err := s.media.config(); err != nil {
+		return err
+	}
+	if err := s.signaling.Apply(&signaling.Config{}); err != nil {
+		return err
+	}
+	return s.calls.validate()
 }
 
 func serveFlags(env *environ, args []string) (*serveSettings, error) {
@@ -101,6 +120,8 @@ type server struct {
 	handler  http.Handler
 	// drain is called at shutdown, before the HTTP server closes, to end live calls.
 	drain []func(ctx context.Context)
+	// closers release what the server built, after the HTTP server has stopped.
+	closers []func()
 }
 
 func newServer(ctx context.Context, s *serveSettings, log *slog.Logger) (*server, error) {
@@ -127,13 +148,24 @@ func newServer(ctx context.Context, s *serveSettings, log *slog.Logger) (*server
 		return nil, err
 	}
 	srv := &server{settings: s, log: log, pool: pool, river: rc, runsJobs: worker.Runs(wcfg)}
+	srv.closers = append(srv.closers, pool.Close)
 
+	live, err := srv.buildCalls(ctx, dir, reg)
+	if err != nil {
+		srv.close()
+		return nil, err
+	}
+	records := calls.NewRecords(pool, s.addr)
 	w, err := web.New(web.Config{
-		Log: log, Directory: dir, DB: pool, Registry: reg,
-		Mount: func(mux *http.ServeMux) {},
+		Log: log, Directory: dir, DB: pool, Registry: reg, Calls: records,
+		Articles: live.articles, Recording: s.calls.recordDir != "",
+		Mount: func(mux *http.ServeMux) {
+			mux.Handle("GET /ws/call", live.signaling)
+			mux.Handle("GET /avatars/", avatarHandler(log))
+		},
 	})
 	if err != nil {
-		pool.Close()
+		srv.close()
 		return nil, err
 	}
 	srv.handler = w.Handler()
@@ -194,7 +226,13 @@ func (srv *server) run(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-func (srv *server) close() { srv.pool.Close() }
+// close releases what newServer built, last built first.
+func (srv *server) close() {
+	for i := len(srv.closers) - 1; i >= 0; i-- {
+		srv.closers[i]()
+	}
+	srv.closers = nil
+}
 
 // runWorker runs background jobs only, until interrupted.
 func runWorker(ctx context.Context, env *environ, args []string) error {

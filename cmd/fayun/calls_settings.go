@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"fayun/avatars"
+	"fayun/calls"
+	"fayun/dialog/answer"
+	"fayun/dialog/law"
+	"fayun/dialog/stt"
+	"fayun/dialog/tts"
+	"fayun/internal/envflag"
+	"fayun/lawyers"
+	"fayun/media"
+	"fayun/signaling"
+)
+
+// callSettings are the settings of live calls on this node.
+type callSettings struct {
+	maxCalls    int
+	maxSpeaking int
+	recordDir   string
+}
+
+func (c *callSettings) register(fs *envflag.Set) {
+	fs.Int(&c.maxCalls, "max-calls", 400, "live calls this node accepts (0 = no limit)")
+	fs.Int(&c.maxSpeaking, "max-speaking", 24,
+		"avatars allowed to think or speak at once; beyond it new calls are refused (0 = no limit)")
+	fs.String(&c.recordDir, "record-dir", "",
+		"save each caller's audio as WAV here (empty = no recording); the call page announces it")
+}
+
+func (c *callSettings) validate() error {
+	if c.maxCalls < 0 {
+		return fmt.Errorf("FAYUN_MAX_CALLS: want 0 or more, got %d", c.maxCalls)
+	}
+	if c.maxSpeaking < 0 {
+		return fmt.Errorf("FAYUN_MAX_SPEAKING: want 0 or more, got %d", c.maxSpeaking)
+	}
+	return nil
+}
+
+// liveCalls is what buildCalls assembles for the web server.
+type liveCalls struct {
+	signaling *signaling.Server
+	articles  *law.Library
+}
+
+// buildCalls loads the answer engine and speech engines and builds the call host and
+// the signaling server on top of them.
+func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
+	reg *prometheus.Registry) (*liveCalls, error) {
+	s, log := srv.settings, srv.log
+	engine, stats, err := answer.Load(ctx, srv.pool, *s.handoff, log)
+	if err != nil {
+		return nil, err
+	}
+	srv.closers = append(srv.closers, func() { _ = engine.Index().Close() })
+	if stats.Articles == 0 {
+		log.Warn("the statute library is empty: answers cite nothing until " +
+			"'fayun laws import DIR' has run")
+	}
+	var ans answer.Answerer = engine
+	llm, err := newLLMEngine(s.llm, engine, log)
+	if err != nil {
+		return nil, err
+	}
+	if llm != nil {
+		ans = llm
+	}
+
+	recognizer, err := stt.NewSphinx(stt.SphinxConfig{})
+	if err != nil {
+		log.Warn("speech recognition unavailable; callers can type", "err", err)
+		recognizer = nil
+	} else {
+		srv.closers = append(srv.closers, func() { _ = recognizer.Close() })
+	}
+
+	mcfg, err := s.media.config()
+	if err != nil {
+		return nil, err
+	}
+	api, err := media.NewAPI(mcfg)
+	if err != nil {
+		return nil, err
+	}
+	turn, iceServers, err := s.media.startTURN(mcfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if turn != nil {
+		srv.closers = append(srv.closers, func() { _ = turn.Close() })
+	}
+
+	host := calls.NewHost(calls.Config{
+		Log: log, Media: api, Directory: dir, Records: calls.NewRecords(srv.pool, s.addr),
+		Answerer: ans, Speech: speechOrNil(recognizer), Voice: tts.ESpeak{},
+		MaxCalls: s.calls.maxCalls, MaxSpeaking: s.calls.maxSpeaking, RecordDir: s.calls.recordDir,
+	})
+	if err := host.Register(reg); err != nil {
+		return nil, err
+	}
+	scfg := signaling.Config{Host: host, Log: log, ICEServers: iceServers, Registerer: reg}
+	if err := s.signaling.Apply(&scfg); err != nil {
+		return nil, err
+	}
+	sig, err := signaling.New(scfg)
+	if err != nil {
+		return nil, err
+	}
+	srv.drain = append(srv.drain, func(ctx context.Context) { _ = sig.Shutdown(ctx) }, host.Shutdown)
+	return &liveCalls{signaling: sig, articles: engine.Library()}, nil
+}
+
+// speechOrNil keeps a nil *Sphinx from becoming a non-nil interface.
+func speechOrNil(s *stt.Sphinx) stt.Recognizer {
+	if s == nil {
+		return nil
+	}
+	return s
+}
+
+// avatarHandler serves the lawyers' portraits from the built-in roster.
+func avatarHandler(log *slog.Logger) *avatars.Handler {
+	byID := map[int]avatars.Persona{}
+	for _, l := range lawyers.Roster() {
+		byID[l.ID] = calls.Persona(l)
+	}
+	return avatars.NewHandler(func(id int) (avatars.Persona, bool) {
+		p, ok := byID[id]
+		return p, ok
+	}, avatars.Options{Logger: log})
+}
