@@ -185,6 +185,9 @@ func TestReadWAVStreamedSizes(t *testing.T) {
 	if err != nil || p.Rate != 24000 || len(p.Samples) != 2400 {
 		t.Fatalf("streamed WAV: %v, rate %d, %d samples", err, p.Rate, len(p.Samples))
 	}
+	if p, err := ReadWAV(bytes.NewReader(b), time.Minute); err != nil || len(p.Samples) != 2400 {
+		t.Fatalf("streamed WAV file: %v, %d samples", err, len(p.Samples))
+	}
 	if _, err := DecodeWAV(b, 50*time.Millisecond); !errors.Is(err, ErrTooLong) {
 		t.Errorf("streamed WAV over the limit: %v", err)
 	}

@@ -29,7 +29,16 @@ const (
 // ReadWAV decodes an integer PCM WAV file (8, 16, 24 or 32 bits, any number of
 // channels, mixed down to mono) at its own sample rate. Files longer than maxLen are
 // refused with ErrTooLong before their samples are read; maxLen 0 means no limit.
+//
+// Files from streaming writers, whose size fields are placeholders (0 or
+// 0xFFFFFFFF), are read whole into memory (at most 1 GiB) and their sizes repaired.
 func ReadWAV(r io.ReadSeeker, maxLen time.Duration) (PCM, error) {
+	return readWAV(r, maxLen, false)
+}
+
+const maxStreamedWAV = 1 << 30
+
+func readWAV(r io.ReadSeeker, maxLen time.Duration, repaired bool) (PCM, error) {
 	d := wav.NewDecoder(r)
 	if !d.IsValidFile() {
 		return PCM{}, fmt.Errorf("read wav: %w", ErrNotWAV)
@@ -53,6 +62,16 @@ func ReadWAV(r io.ReadSeeker, maxLen time.Duration) (PCM, error) {
 	// the size fields; then only counting while reading can enforce maxLen.
 	frames := int64(d.PCMSize) / int64(bits/8*chans)
 	streamed := d.PCMSize <= 0 || uint32(d.PCMSize) >= 0xFFFFFF00
+	if streamed && !repaired {
+		if _, err := r.Seek(0, io.SeekStart); err != nil {
+			return PCM{}, fmt.Errorf("read wav: %w", err)
+		}
+		b, err := io.ReadAll(io.LimitReader(r, maxStreamedWAV))
+		if err != nil {
+			return PCM{}, fmt.Errorf("read wav: %w", err)
+		}
+		return readWAV(bytes.NewReader(repairSizes(b)), maxLen, true)
+	}
 	limit := int64(math.MaxInt64)
 	if maxLen > 0 {
 		limit = int64(SamplesFor(rate, maxLen))
@@ -176,7 +195,7 @@ func (m *memFile) Seek(off int64, whence int) (int64, error) {
 // sizes are placeholders (0 or 0xFFFFFFFF): the sizes are repaired from the actual
 // length before decoding.
 func DecodeWAV(b []byte, maxLen time.Duration) (PCM, error) {
-	return ReadWAV(bytes.NewReader(repairSizes(b)), maxLen)
+	return readWAV(bytes.NewReader(repairSizes(b)), maxLen, true)
 }
 
 // repairSizes returns b with its RIFF size and data chunk size set to what the

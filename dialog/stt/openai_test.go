@@ -24,6 +24,7 @@ type whisperServer struct {
 	fail    int
 	delay   time.Duration
 	lastReq atomic.Value // map[string]string of form fields
+	waiting chan struct{} // if set, closed when a delayed request starts waiting
 }
 
 func (s *whisperServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +38,9 @@ func (s *whisperServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.delay > 0 { // the body is read, so a client hanging up cancels r.Context()
+		if s.waiting != nil && n == 1 {
+			close(s.waiting)
+		}
 		select {
 		case <-time.After(s.delay):
 		case <-r.Context().Done():
@@ -157,10 +161,10 @@ func TestOpenAITimeout(t *testing.T) {
 }
 
 func TestOpenAICancel(t *testing.T) {
-	s := &whisperServer{delay: 5 * time.Second}
+	s := &whisperServer{delay: 5 * time.Second, waiting: make(chan struct{})}
 	o := newTestOpenAI(t, s, OpenAIConfig{})
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	go func() { <-s.waiting; cancel() }()
 	if _, err := o.Recognize(ctx, tone, "en"); !errors.Is(err, context.Canceled) {
 		t.Errorf("err %v, want context.Canceled", err)
 	}

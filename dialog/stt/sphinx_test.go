@@ -13,6 +13,7 @@ import (
 
 	"fayun/dialog/audio"
 	"fayun/dialog/tts"
+	"fayun/dialog/vad"
 )
 
 var (
@@ -279,4 +280,31 @@ func BenchmarkSphinxRecognize(b *testing.B) {
 		}
 	}
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N)/pcm.Duration().Seconds(), "rtf")
+}
+
+// BenchmarkEndOfTurnToTranscript measures the work between the voice activity
+// detector's SpeechEnd and the final transcript of a 3.5 s question: one op is one
+// recognition of the utterance the detector handed over. The caller waits this plus
+// the detector's hangover (700 ms of stream time by default).
+func BenchmarkEndOfTurnToTranscript(b *testing.B) {
+	s := sphinx(b)
+	pcm := say(b, "how long is the limitation period for a contract claim", tts.DefaultVoice("en"))
+	stream := append(append(make([]int16, 16000), pcm.Samples...), make([]int16, 16000)...)
+	d := vad.New(vad.Config{})
+	var utt audio.PCM
+	for _, e := range d.Push(stream) {
+		if e.Kind == vad.SpeechEnd {
+			utt = e.Utterance
+		}
+	}
+	if len(utt.Samples) == 0 {
+		b.Fatal("no turn detected")
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r, err := s.Recognize(context.Background(), utt, "en")
+		if err != nil || r.Text == "" {
+			b.Fatalf("%q %v", r.Text, err)
+		}
+	}
 }
