@@ -23,7 +23,7 @@ type whisperServer struct {
 	failN   int32 // fail the first failN calls with failCode
 	fail    int
 	delay   time.Duration
-	lastReq atomic.Value // map[string]string of form fields
+	lastReq atomic.Value  // map[string]string of form fields
 	waiting chan struct{} // if set, closed when a delayed request starts waiting
 }
 
