@@ -199,7 +199,7 @@ async function onJoined(m) {
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
   send({ type: "offer", sdp: offer.sdp });
-  setInterval(quality, 2000);
+  setInterval(quality, 1000);
 }
 
 // reconnect reopens the socket with the resume token; the server keeps the call for a
@@ -276,7 +276,7 @@ function citation(c) {
   li.className = "cite";
   li.dataset.key = key;
   const h = document.createElement("h3");
-  h.textContent = `${c.law} ${fmt(T.article, c.article)}`;
+  h.textContent = citeTitle(c);
   const p = document.createElement("p");
   p.textContent = c.text || "";
   const btn = document.createElement("button");
@@ -285,11 +285,17 @@ function citation(c) {
   btn.textContent = T.open_article;
   btn.addEventListener("click", () => openArticle(c));
   li.append(h, p, btn);
-  list.prepend(li);
+  list.append(li);
+}
+
+// citeTitle names an article as readers of the page's language expect.
+function citeTitle(c) {
+  if (call.lang === "zh" && c.label) return c.label;
+  return `${c.law} ${fmt(T.article, c.article)}`;
 }
 
 async function openArticle(c) {
-  $("article-title").textContent = `${c.law} ${fmt(T.article, c.article)}`;
+  $("article-title").textContent = citeTitle(c);
   const body = $("article-body");
   body.textContent = c.text || "";
   $("article-dialog").showModal();
@@ -365,10 +371,16 @@ async function quality() {
   if (!call.pc || call.ended) return;
   const stats = await call.pc.getStats();
   let rtt = 0, lost = 0, got = 0;
+  const totals = { audioSamples: 0, videoFrames: 0 };
   stats.forEach((s) => {
     if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime) rtt = s.currentRoundTripTime;
-    if (s.type === "inbound-rtp") { lost += s.packetsLost || 0; got += s.packetsReceived || 0; }
+    if (s.type !== "inbound-rtp") return;
+    lost += s.packetsLost || 0;
+    got += s.packetsReceived || 0;
+    if (s.kind === "audio") totals.audioSamples += s.totalSamplesReceived || 0;
+    if (s.kind === "video") totals.videoFrames += s.framesDecoded || 0;
   });
+  call.stats = totals;
   const loss = got ? lost / (lost + got) : 0;
   const level = rtt > 0.4 || loss > 0.08 ? "poor" : rtt > 0.15 || loss > 0.02 ? "fair" : "good";
   const q = $("quality");

@@ -1,0 +1,101 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"fayun/internal/browsertest"
+)
+
+func TestMain(m *testing.M) { os.Exit(browsertest.Main(m)) }
+
+// openCall opens the call page of lawyer id and starts the call, typed-only or with
+// the (fake) microphone, in language lang.
+func openCall(t *testing.T, ctx context.Context, srv *browsertest.Server, id, lang string,
+	mic bool) {
+	t.Helper()
+	button := "#start-text"
+	if mic {
+		button = "#start"
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/call/"+id+"?lang="+lang),
+		chromedp.WaitVisible(chromedp.CSS("#start")),
+		chromedp.Click(chromedp.CSS(button)),
+	)
+	if err != nil {
+		t.Fatalf("open call page: %v", err)
+	}
+	browsertest.WaitFor(t, ctx, "the call to join", `window.fayunCall && window.fayunCall.id !== ""`,
+		20*time.Second)
+}
+
+// Expressions read from the page.
+const (
+	videoFrames = `(() => { const v = document.getElementById("remote-video");
+		return v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0; })()`
+	// The page keeps its inbound totals from getStats in fayunCall.stats, once a second.
+	audioSamples = `(window.fayunCall.stats ? window.fayunCall.stats.audioSamples : 0)`
+	greeted = `window.fayunCall.captions.some(c => c.speaker === "avatar")`
+)
+
+func TestTypedQuestionShowsCaptionsAndCitations(t *testing.T) {
+	srv := browsertest.StartServer(t, browsertest.Options{Laws: true})
+	ctx := browsertest.NewBrowser(t, browsertest.BrowserOptions{})
+	openCall(t, ctx, srv, "5", "zh", false)
+
+	browsertest.WaitFor(t, ctx, "the greeting", greeted, 20*time.Second)
+	browsertest.WaitFor(t, ctx, "decoded video frames", videoFrames+" > 10", 20*time.Second)
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#ask-text"), "厂房租赁合同最长能签几年？"),
+		chromedp.Click(chromedp.CSS("#ask button[type=submit]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, ctx, "the citation of Civil Code article 705",
+		`window.fayunCall.citations.some(c => c.law === "中华人民共和国民法典" && c.article === 705)`,
+		20*time.Second)
+	browsertest.WaitFor(t, ctx, "the citation card on the page",
+		`document.querySelectorAll("#citations .cite").length > 0`, 5*time.Second)
+	browsertest.WaitFor(t, ctx, "the spoken answer's caption",
+		`document.getElementById("captions").textContent.includes("二十年")`, 20*time.Second)
+	browsertest.WaitFor(t, ctx, "avatar audio samples", audioSamples+" > 48000", 20*time.Second)
+	browsertest.Screenshot(t, ctx, "call-typed")
+
+	// The article opens in full from its card.
+	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#citations .cite[data-key="中华人民共和国民法典#705"] button`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, ctx, "the full article",
+		`document.getElementById("article-body").textContent.includes("二十年")`, 5*time.Second)
+	browsertest.Screenshot(t, ctx, "call-article")
+}
+
+// speechWAV makes a WAV for Chromium's fake microphone: pad seconds of silence, the
+// text spoken by eSpeak NG in English, then tail seconds of silence.
+func speechWAV(t *testing.T, text string, pad, tail float64) string {
+	t.Helper()
+	dir := t.TempDir()
+	raw, out := filepath.Join(dir, "raw.wav"), filepath.Join(dir, "mic.wav")
+	if b, err := exec.Command("espeak-ng", "-v", "en-us", "-s", "150", "-w", raw, text).
+		CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng: %v: %s", err, b)
+	}
+	args := []string{raw, "-r", "48000", "-c", "1", "-b", "16", out, "pad",
+		ftoa(pad), ftoa(tail)}
+	if b, err := exec.Command("sox", args...).CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v: %s", err, b)
+	}
+	return out
+}
+
+func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
