@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"fayun/accounts"
 	"fayun/lawyers"
 )
 
@@ -45,6 +46,8 @@ type Config struct {
 	Articles Articles
 	// Recording says that callers' audio is recorded; the call page announces it.
 	Recording bool
+	// Accounts signs lawyers and staff in; nil leaves out /signin, /signout and /invite.
+	Accounts *accounts.Service
 	// Mount adds routes owned by other packages (avatars, signaling, …) to the mux.
 	Mount func(mux *http.ServeMux)
 }
@@ -76,6 +79,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Calls != nil {
 		s.mux.HandleFunc("POST /api/calls/{id}/rating", s.apiRate)
 		s.mux.HandleFunc("GET /transcripts/{token}", s.transcriptPage)
+	}
+	if cfg.Accounts != nil {
+		s.mountAccounts()
 	}
 	if cfg.Mount != nil {
 		cfg.Mount(s.mux)
