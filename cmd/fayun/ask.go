@@ -10,6 +10,7 @@ import (
 
 	"fayun/dialog/answer"
 	"fayun/dialog/handoff"
+	"fayun/dialog/llm"
 	"fayun/internal/envflag"
 	"fayun/store"
 )
@@ -75,10 +76,10 @@ func runAsk(ctx context.Context, env *environ, args []string) error {
 			"fayun ask: the statute library is empty; run 'fayun laws import DIR' first")
 	}
 	var ans answer.Answerer = engine
-	if llm, err := newLLMEngine(llmCfg, engine, log); err != nil {
+	if withLLM, err := newLLMEngine(llmCfg, engine, log); err != nil {
 		return err
-	} else if llm != nil {
-		ans = llm
+	} else if withLLM != nil {
+		ans = withLLM
 	}
 	reply, err := ans.Answer(ctx, answer.NewSession(), question, lang)
 	if err != nil {
@@ -118,20 +119,27 @@ func writeAskText(w io.Writer, r *answer.Reply) {
 	}
 }
 
-// registerHandoffSettings adds the handoff thresholds to a command's settings.
+// llmSettings are the FAYUN_LLM_* settings shared by ask and serve.
+type llmSettings = llm.Config
+
+// registerLLMSettings adds FAYUN_LLM_BASE_URL, _MODEL, _API_KEY and _TIMEOUT.
+func registerLLMSettings(fs *envflag.Set) *llmSettings { return llm.RegisterSettings(fs) }
+
+// registerHandoffSettings adds FAYUN_HANDOFF_LARGE_SUM and FAYUN_HANDOFF_MAX_FAILURES.
 func registerHandoffSettings(fs *envflag.Set) *handoff.Policy {
-	p := handoff.DefaultPolicy()
-	fs.Float(&p.LargeSum, "handoff-large-sum", p.LargeSum,
-		"sum of money (yuan) from which a question goes to a human lawyer")
-	fs.Int(&p.MaxFailures, "handoff-max-failures", p.MaxFailures,
-		"unanswered questions in a row before a human lawyer is offered")
-	return &p
+	return handoff.RegisterSettings(fs)
 }
 
-type llmSettings struct{}
-
-func registerLLMSettings(fs *envflag.Set) *llmSettings { return &llmSettings{} }
-
-func newLLMEngine(_ *llmSettings, _ *answer.Engine, _ *slog.Logger) (answer.Answerer, error) {
-	return nil, nil
+// newLLMEngine returns the LLM engine over base when an endpoint is configured, and
+// nil (with no error) when none is: callers then use base itself.
+func newLLMEngine(cfg *llmSettings, base *answer.Engine, log *slog.Logger) (
+	answer.Answerer, error) {
+	if cfg == nil || !cfg.Enabled() {
+		return nil, nil
+	}
+	e, err := llm.New(*cfg, base, log)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
 }

@@ -162,6 +162,9 @@ type Grounding struct {
 	Articles []Citation          // retrieved articles, most relevant first (with text)
 	Refs     []Citation          // articles the question names exactly and that exist
 	Missing  []law.Ref           // articles the question names that do not exist
+	// NoLaw is set when the question names an article number (第三十九条) but no law,
+	// and the session gives none either: the engine asks which law is meant.
+	NoLaw bool
 	Topic    string
 	Decision handoff.Decision
 	FollowUp bool
@@ -185,20 +188,22 @@ func (e *Engine) Ground(ctx context.Context, s *Session, question, lang string) 
 	if err != nil {
 		return nil, err
 	}
+	// The question is searched in the language it is written in and answered in lang.
+	qLang := retrieval.DetectLang(retrieval.Normalize(q))
 	if lang != "zh" && lang != "en" {
-		lang = retrieval.DetectLang(retrieval.Normalize(q))
+		lang = qLang
 	}
 	prev, failures := s.context()
 	g := &Grounding{Question: q, Lang: lang}
 
-	res, err := e.ix.Search(ctx, q, lang, searchDepth)
+	res, err := e.ix.Search(ctx, q, qLang, searchDepth)
 	if err != nil {
 		return nil, fmt.Errorf("answer: %w", err)
 	}
 	if prev != nil && isFollowUp(q) {
 		g.FollowUp = true
 		if bestCoverage(res) < cardCoverage {
-			res2, err := e.ix.Search(ctx, q+" "+prev.Question, lang, searchDepth)
+			res2, err := e.ix.Search(ctx, q+" "+prev.Question, qLang, searchDepth)
 			if err != nil {
 				return nil, fmt.Errorf("answer: %w", err)
 			}
@@ -207,12 +212,17 @@ func (e *Engine) Ground(ctx context.Context, s *Session, question, lang string) 
 	}
 	e.resolveRefs(g, res, prev)
 	g.Cards = rankCards(res.Cards, prev)
-	if len(g.Cards) > 0 && g.Cards[0].Coverage >= cardCoverage && len(g.Refs) == 0 {
+	// The question names articles itself: answer exactly that, never a fuzzy match.
+	exact := len(g.Refs) > 0 || len(g.Missing) > 0 || g.NoLaw
+	if len(g.Cards) > 0 && g.Cards[0].Coverage >= cardCoverage && !exact {
 		g.Card = g.Cards[0].Card
 	}
 	for _, h := range res.Articles {
+		if exact {
+			break
+		}
 		if a, ok := e.Library().Article(h.Ref.Law, h.Ref.Article); ok &&
-			(h.Coverage >= articleCover || g.Card != nil || contains(res.Laws, h.Ref.Law)) {
+			(h.Coverage >= articleCover || g.Card != nil) {
 			g.Articles = append(g.Articles, Citation{Law: h.Ref.Law, Article: a.Number,
 				Text: a.Text()})
 		}
@@ -258,6 +268,7 @@ func (e *Engine) resolveRefs(g *Grounding, res *retrieval.Result, prev *Turn) {
 			case prev != nil && len(prev.Reply.Citations) > 0:
 				r.Law = prev.Reply.Citations[0].Law
 			default:
+				g.NoLaw = true
 				continue
 			}
 		}

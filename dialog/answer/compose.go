@@ -19,18 +19,20 @@ func (e *Engine) Compose(g *Grounding) *Reply {
 	case handoff.UserRequest, handoff.Criminal:
 		// The user wants a person, or the matter is criminal: the library holds no
 		// criminal law, so no statute answer is attempted.
-		w.say(handoffLine(g.Lang, g.Decision.Reason, g.Topic))
+		w.say(HandoffLine(g.Lang, g.Decision.Reason, g.Topic))
 		return w.finish(r)
 	}
 	switch {
-	case len(g.Refs) > 0:
+	case len(g.Refs) > 0 || len(g.Missing) > 0:
+		e.composeMissing(&w, g)
 		e.composeRefs(&w, r, g)
+	case g.NoLaw:
+		w.say(pick(g.Lang, "请告诉我您问的是哪部法律的这一条，例如“劳动合同法第三十九条”。",
+			"Which law's article do you mean? For example: \"Labor Contract Law Article 39\"."))
 	case g.Card != nil:
 		e.composeCard(&w, r, g)
 	case len(g.Articles) > 0:
 		e.composeArticles(&w, r, g)
-	case len(g.Missing) > 0:
-		e.composeMissing(&w, g)
 	default:
 		w.say(pick(g.Lang,
 			"抱歉，我在法律库里没有找到能回答这个问题的依据，不想给您不准确的答案。"+
@@ -41,10 +43,10 @@ func (e *Engine) Compose(g *Grounding) *Reply {
 	}
 	if len(r.Citations) > 0 {
 		r.Known = true
-		w.say(basisLine(g.Lang, r.Citations, e.Library()))
+		w.say(BasisLine(g.Lang, r.Citations, e.Library()))
 	}
 	if r.Handoff {
-		w.say(handoffLine(g.Lang, g.Decision.Reason, g.Topic))
+		w.say(HandoffLine(g.Lang, g.Decision.Reason, g.Topic))
 	} else if g.Card != nil && g.Card.OfferLawyer {
 		w.say(pick(g.Lang, "这类情况风险较高，如需要，我可以为您转接真人律师。",
 			"This kind of matter carries real risk; if you like, I can connect you with a "+
@@ -151,8 +153,8 @@ func (r *Reply) addCitation(c Citation) {
 	}
 }
 
-// basisLine names the citations, grouped by law: 依据：《劳动合同法》第十条、第八十二条。
-func basisLine(lang string, cs []Citation, lib *law.Library) string {
+// BasisLine names the citations, grouped by law: 依据：《劳动合同法》第十条、第八十二条。
+func BasisLine(lang string, cs []Citation, lib *law.Library) string {
 	var order []string
 	byLaw := map[string][]int{}
 	for _, c := range cs {
@@ -214,7 +216,9 @@ var specialtyEn = map[string]string{
 	"debt": "debt-recovery", "criminal": "criminal", "data": "data-protection",
 }
 
-func handoffLine(lang string, reason handoff.Reason, topic string) string {
+// HandoffLine is the sentence that tells the user, in lang, why and to whom the call
+// is being handed.
+func HandoffLine(lang string, reason handoff.Reason, topic string) string {
 	zh := specialtyZh[topic] + "律师"
 	en := "a " + specialtyEn[topic] + " lawyer"
 	if specialtyEn[topic] == "" {

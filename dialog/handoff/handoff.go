@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"fayun/internal/envflag"
 )
 
 // Reason is why a matter is handed to a human lawyer. The values are stable codes.
@@ -221,4 +223,15 @@ func chineseAmount(s string) float64 {
 		}
 	}
 	return total + digit
+}
+
+// RegisterSettings binds the policy thresholds to a command's flags and variables
+// FAYUN_HANDOFF_LARGE_SUM and FAYUN_HANDOFF_MAX_FAILURES, starting from DefaultPolicy.
+func RegisterSettings(fs *envflag.Set) *Policy {
+	p := DefaultPolicy()
+	fs.Float(&p.LargeSum, "handoff-large-sum", p.LargeSum,
+		"sum of money (yuan) from which a question goes to a human lawyer")
+	fs.Int(&p.MaxFailures, "handoff-max-failures", p.MaxFailures,
+		"unanswered questions in a row before the call goes to a human lawyer")
+	return &p
 }
