@@ -164,7 +164,7 @@ type Grounding struct {
 	Missing  []law.Ref           // articles the question names that do not exist
 	// NoLaw is set when the question names an article number (第三十九条) but no law,
 	// and the session gives none either: the engine asks which law is meant.
-	NoLaw bool
+	NoLaw    bool
 	Topic    string
 	Decision handoff.Decision
 	FollowUp bool

@@ -134,7 +134,8 @@ var topicWords = []struct {
 }{
 	{"criminal", []string{"刑事", "犯罪", "判刑", "拘", "公安", "criminal", "police"}},
 	{"labor", []string{"员工", "劳动", "工资", "社保", "试用期", "辞退", "加班", "入职", "离职",
-		"employee", "wage", "salary", "probation", "dismiss", "overtime", "staff"}},
+		"employee", "wage", "salary", "probation", "dismiss", "overtime", "staff", "人力资源",
+		"human resources"}},
 	{"company", []string{"股东", "公司法", "股权", "注册资本", "出资", "董事", "分红",
 		"shareholder", "equity", "capital", "director"}},
 	{"contract", []string{"合同", "违约", "定金", "租赁", "买卖", "担保", "contract", "breach",
