@@ -99,3 +99,78 @@ func speechWAV(t *testing.T, text string, pad, tail float64) string {
 }
 
 func ftoa(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+
+func TestSpokenQuestionWithEmbeddedRecognizer(t *testing.T) {
+	wav := speechWAV(t, "How long is the limitation period for a contract claim?", 7, 4)
+	srv := browsertest.StartServer(t, browsertest.Options{Laws: true})
+	ctx := browsertest.NewBrowser(t, browsertest.BrowserOptions{FakeAudio: wav})
+	openCall(t, ctx, srv, "5", "en", true)
+
+	browsertest.WaitFor(t, ctx, "the transcript of the spoken question",
+		`window.fayunCall.captions.some(c => c.speaker === "user" && c.final &&
+			/limitation/i.test(c.text))`, 40*time.Second)
+	browsertest.WaitFor(t, ctx, "an answer to it, with citations",
+		`window.fayunCall.citations.length > 0 && window.fayunCall.states.lastIndexOf("speaking") >
+			window.fayunCall.states.lastIndexOf("thinking")`, 30*time.Second)
+	got := browsertest.Eval[string](t, ctx,
+		`window.fayunCall.captions.filter(c => c.speaker === "user").map(c => c.text).join(" | ")`)
+	t.Logf("recognised: %s", got)
+	browsertest.Screenshot(t, ctx, "call-spoken")
+}
+
+func TestBargeInStopsTheAvatar(t *testing.T) {
+	// The caller starts talking 2.5 s after the microphone opens: the avatar is then
+	// still speaking its greeting.
+	wav := speechWAV(t, "Excuse me, I have a question about overtime pay.", 2.5, 4)
+	srv := browsertest.StartServer(t, browsertest.Options{})
+	ctx := browsertest.NewBrowser(t, browsertest.BrowserOptions{FakeAudio: wav})
+	openCall(t, ctx, srv, "9", "en", true)
+
+	browsertest.WaitFor(t, ctx, "the avatar to speak", `window.fayunCall.states.includes("speaking")`,
+		20*time.Second)
+	browsertest.WaitFor(t, ctx, "the greeting to be cut off",
+		`window.fayunCall.captions.some(c => c.speaker === "avatar" && c.final && c.interrupted)`,
+		30*time.Second)
+	states := browsertest.Eval[[]string](t, ctx, `window.fayunCall.states`)
+	i := indexOf(states, "speaking")
+	if i < 0 || indexOf(states[i:], "listening") < 0 {
+		t.Fatalf("states %v: want listening after speaking", states)
+	}
+}
+
+func TestSocketDropResumesTheCall(t *testing.T) {
+	srv := browsertest.StartServer(t, browsertest.Options{})
+	ctx := browsertest.NewBrowser(t, browsertest.BrowserOptions{})
+	openCall(t, ctx, srv, "3", "zh", false)
+	browsertest.WaitFor(t, ctx, "the greeting", greeted, 20*time.Second)
+	callID := browsertest.Eval[string](t, ctx, `window.fayunCall.id`)
+
+	browsertest.Eval[bool](t, ctx, `window.fayunCall.ws.close(), true`)
+	browsertest.WaitFor(t, ctx, "the resumed socket",
+		`window.fayunCall.reconnects >= 1 && window.fayunCall.ws.readyState === 1 &&
+			document.getElementById("banner").textContent !== ""`, 20*time.Second)
+	browsertest.WaitFor(t, ctx, "ICE to reconnect", `window.fayunCall.pc.connectionState === "connected"`,
+		20*time.Second)
+	if id := browsertest.Eval[string](t, ctx, `window.fayunCall.id`); id != callID {
+		t.Fatalf("call id changed from %s to %s: a new call, not a resumed one", callID, id)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#ask-text"), "试用期最长多久？"),
+		chromedp.Click(chromedp.CSS("#ask button[type=submit]")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, ctx, "an answer after resuming", `window.fayunCall.states.lastIndexOf("thinking") >
+		window.fayunCall.states.indexOf("speaking")`, 20*time.Second)
+	browsertest.Screenshot(t, ctx, "call-resumed")
+}
+
+func indexOf(s []string, v string) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}

@@ -262,7 +262,7 @@ function transcriptLine(speaker) {
   li.append(who, text);
   const list = $("transcript");
   list.append(li);
-  li.scrollIntoView({ block: "nearest" });
+  list.scrollTop = list.scrollHeight; // scroll the list, not the page
   return li;
 }
 
