@@ -369,6 +369,7 @@ func (c *caller) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 	}
 	defer dec.Close()
 	sb := samplebuilder.New(128, &codecs.VP8Packet{}, 90000)
+	keyed := false
 	for {
 		p, _, err := tr.ReadRTP()
 		if err != nil {
@@ -386,6 +387,12 @@ func (c *caller) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		}
 		sb.Push(p)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			// Decoding starts at a keyframe: the lowest bit of a VP8 frame tag is 0 for a
+			// key frame (RFC 6386 §9.1).
+			if !keyed && (len(s.Data) == 0 || s.Data[0]&1 != 0) {
+				continue
+			}
+			keyed = true
 			img, err := dec.Decode(s.Data)
 			c.mu.Lock()
 			if err != nil || img == nil {

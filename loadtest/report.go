@@ -171,7 +171,7 @@ func (r *Report) WriteText(w io.Writer) {
 	if len(r.ServerErrors)+len(r.EndedByServer) > 0 {
 		p("server      errors%s  ended%s", counts(r.ServerErrors), counts(r.EndedByServer))
 	}
-	p("video       %.1f fps p50 (p5 of calls ≈ min %.1f), late or missing %.2f %% "+
+	p("video       %.1f fps p50 (worst call %.1f), late or missing %.2f %% "+
 		"(%d late, %d missing of %d), %d calls without video",
 		r.FramesPerSecond, r.FPSMin, r.LateFrameRatio*100, r.LateFrames, r.MissingFrames,
 		r.VideoFrames, r.CallsWithoutVideo)
