@@ -41,6 +41,7 @@ type serveSettings struct {
 	calls           callSettings
 	llm             *llmSettings
 	handoff         *handoff.Policy
+	clips           clipSettings
 }
 
 func (s *serveSettings) register(fs *envflag.Set) {
@@ -55,6 +56,7 @@ func (s *serveSettings) register(fs *envflag.Set) {
 	fs.Int(&s.workers, "workers", 2, "background jobs run at once in this process (0 = none)")
 	fs.Duration(&s.shutdownTimeout, "shutdown-timeout", 15*time.Second,
 		"how long to drain calls and jobs on SIGINT/SIGTERM before closing them")
+	s.clips.register(fs) // last: it reuses speech settings registered before it
 }
 
 func (s *serveSettings) validate() error {
@@ -74,6 +76,9 @@ func (s *serveSettings) validate() error {
 		return err
 	}
 	if err := s.signaling.Apply(&signaling.Config{}); err != nil {
+		return err
+	}
+	if err := s.clips.validate(); err != nil {
 		return err
 	}
 	return s.calls.validate()
@@ -117,6 +122,7 @@ type server struct {
 	pool     *pgxpool.Pool
 	river    *worker.Client
 	runsJobs bool
+	jobs     *backgroundJobs
 	handler  http.Handler
 	// drain is called at shutdown, before the HTTP server closes, to end live calls.
 	drain []func(ctx context.Context)
@@ -141,13 +147,20 @@ func newServer(ctx context.Context, s *serveSettings, log *slog.Logger) (*server
 		collectors.ProcessCollectorOpts{}), store.NewPoolCollector(pool),
 		worker.NewQueueCollector(pool))
 
-	wcfg := worker.Config{Pool: pool, Log: log, MaxWorkers: s.workers, Register: jobKinds()}
+	jobs, err := newBackgroundJobs(s, pool, log)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	wcfg := worker.Config{Pool: pool, Log: log, MaxWorkers: s.workers, Register: jobKinds(jobs)}
 	rc, err := worker.New(wcfg)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	srv := &server{settings: s, log: log, pool: pool, river: rc, runsJobs: worker.Runs(wcfg)}
+	jobs.attach(rc)
+	srv := &server{settings: s, log: log, pool: pool, river: rc, runsJobs: worker.Runs(wcfg),
+		jobs: jobs}
 	srv.closers = append(srv.closers, pool.Close)
 
 	live, err := srv.buildCalls(ctx, dir, reg)
@@ -173,8 +186,8 @@ func newServer(ctx context.Context, s *serveSettings, log *slog.Logger) (*server
 }
 
 // jobKinds lists the River workers this binary runs.
-func jobKinds() []func(*river.Workers) {
-	return nil
+func jobKinds(jobs *backgroundJobs) []func(*river.Workers) {
+	return []func(*river.Workers){jobs.clips.Register}
 }
 
 // run serves on ln until ctx ends, then shuts down within the configured deadline: stop
@@ -185,6 +198,7 @@ func (srv *server) run(ctx context.Context, ln net.Listener) error {
 			srv.close()
 			return fmt.Errorf("start workers: %w", err)
 		}
+		srv.jobs.start(ctx)
 	}
 	hs := &http.Server{
 		Handler:           srv.handler,
@@ -217,6 +231,7 @@ func (srv *server) run(ctx context.Context, ln net.Listener) error {
 		if err := srv.river.Stop(sctx); err != nil {
 			srv.log.Warn("workers did not stop in time", "err", err)
 		}
+		srv.jobs.wait()
 	}
 	srv.close()
 	srv.log.Info("stopped")
@@ -249,7 +264,11 @@ func runWorker(ctx context.Context, env *environ, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	wcfg := worker.Config{Pool: pool, Log: log, MaxWorkers: s.workers, Register: jobKinds()}
+	jobs, err := newBackgroundJobs(s, pool, log)
+	if err != nil {
+		return err
+	}
+	wcfg := worker.Config{Pool: pool, Log: log, MaxWorkers: s.workers, Register: jobKinds(jobs)}
 	if !worker.Runs(wcfg) {
 		return fmt.Errorf("this build has no background job kinds to run")
 	}
@@ -257,9 +276,12 @@ func runWorker(ctx context.Context, env *environ, args []string) error {
 	if err != nil {
 		return err
 	}
+	jobs.attach(rc)
 	if err := rc.Start(ctx); err != nil {
 		return fmt.Errorf("start workers: %w", err)
 	}
+	jobs.start(ctx)
+	defer jobs.wait()
 	log.InfoContext(ctx, "worker running", "workers", s.workers)
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), s.shutdownTimeout)
