@@ -102,7 +102,8 @@ func TestSpeechHearLongFile(t *testing.T) {
 	env, out := speechEnv(t, map[string]string{})
 	ctx := context.Background()
 	q := filepath.Join(dir, "q.wav")
-	if err := dispatch(ctx, env, []string{"speech", "say", "--text", "How do I register a trademark?", "--out", q}); err != nil {
+	say := []string{"speech", "say", "--text", "How do I register a trademark?", "--out", q}
+	if err := dispatch(ctx, env, say); err != nil {
 		t.Fatal(err)
 	}
 	f, _ := os.Open(q)

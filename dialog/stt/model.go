@@ -155,7 +155,8 @@ func BuildModel(cacheDir, fullDict string, sentences []string) (Model, error) {
 			fmt.Fprintf(&dict, "%s %s\n", name, p)
 		}
 	}
-	if err := writeDir(dir, map[string][]byte{"domain.arpa": lm.Bytes(), "domain.dict": dict.Bytes()}); err != nil {
+	files := map[string][]byte{"domain.arpa": lm.Bytes(), "domain.dict": dict.Bytes()}
+	if err := writeDir(dir, files); err != nil {
 		return Model{}, fmt.Errorf("build model: %w", err)
 	}
 	return m, nil

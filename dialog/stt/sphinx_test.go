@@ -130,7 +130,8 @@ func TestRoundTripWordErrorRate(t *testing.T) {
 			novelErrs, novelWords = novelErrs+e, novelWords+n
 		}
 		if e > 0 {
-			t.Logf("ref: %s\n        hyp: %s (conf %.2f, %s+%s)", strings.Join(Normalize(q), " "), r.Text, r.Confidence, v.ESpeakName, v.ESpeakVariant)
+			t.Logf("ref: %s\n        hyp: %s (conf %.2f, %s+%s)", strings.Join(Normalize(q), " "),
+				r.Text, r.Confidence, v.ESpeakName, v.ESpeakVariant)
 		}
 	}
 	wer := float64(errs) / float64(words)
@@ -152,7 +153,8 @@ func TestSphinxBadInput(t *testing.T) {
 	if _, err := s.Recognize(ctx, audio.PCM{Rate: 16000}, "en"); !errors.Is(err, audio.ErrEmpty) {
 		t.Errorf("empty: %v", err)
 	}
-	if _, err := s.Recognize(ctx, audio.PCM{Rate: 16000, Samples: make([]int16, 16000)}, "zh"); !errors.Is(err, ErrLanguage) {
+	second := audio.PCM{Rate: 16000, Samples: make([]int16, 16000)}
+	if _, err := s.Recognize(ctx, second, "zh"); !errors.Is(err, ErrLanguage) {
 		t.Errorf("Chinese: %v", err)
 	}
 	long := audio.PCM{Rate: 16000, Samples: make([]int16, 16000*int(MaxUtterance/time.Second+1))}

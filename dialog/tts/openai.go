@@ -121,7 +121,8 @@ var errTooBig = errors.New("response larger than 32 MiB")
 
 // retry runs attempt up to 1+retries times, each under its own timeout, while the
 // error is transient, backing off 200 ms, 400 ms, … between attempts.
-func retry(ctx context.Context, retries int, timeout time.Duration, attempt func(context.Context) error) error {
+func retry(ctx context.Context, retries int, timeout time.Duration,
+	attempt func(context.Context) error) error {
 	var err error
 	for i := 0; i <= retries; i++ {
 		if i > 0 {

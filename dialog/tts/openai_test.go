@@ -141,7 +141,8 @@ func TestOpenAISpeechErrors(t *testing.T) {
 	}
 	s = &speechServer{delay: 5 * time.Second}
 	o = newTestSpeech(t, s, OpenAIConfig{Timeout: 50 * time.Millisecond, Retries: -1})
-	if _, err := o.Synthesize(context.Background(), "Hello.", DefaultVoice("en")); !errors.Is(err, context.DeadlineExceeded) {
+	_, err := o.Synthesize(context.Background(), "Hello.", DefaultVoice("en"))
+	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("timeout: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
