@@ -38,6 +38,8 @@ func benchSpeaking(b *testing.B, w, h int) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	b.ReportMetric(float64(r.st.bytes.Load())/1024, "KiB/avatar")
 }
 
 func BenchmarkSpeakingFrame480x360(b *testing.B)  { benchSpeaking(b, 480, 360) }
