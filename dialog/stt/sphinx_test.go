@@ -310,3 +310,14 @@ func BenchmarkEndOfTurnToTranscript(b *testing.B) {
 		}
 	}
 }
+
+func FuzzNormalize(f *testing.F) {
+	f.Add("Pay 30% of 1,000,000 by the 2nd; 3.5 times!")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, w := range Normalize(s) {
+			if w == "" || strings.ContainsAny(w, " \t\n0123456789") {
+				t.Fatalf("bad word %q from %q", w, s)
+			}
+		}
+	})
+}
