@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"fayun/dialog/answer"
 	"fayun/dialog/handoff"
@@ -41,6 +42,12 @@ func runAsk(ctx context.Context, env *environ, args []string) error {
 	fs.String(&url, "database-url", defaultDatabaseURL, "PostgreSQL connection URL")
 	fs.StringVar(&lang, "lang", "", "answer language: zh or en (default: the question's)")
 	fs.StringVar(&format, "format", "text", "output: text or json")
+	var evalFile string
+	var verbose bool
+	fs.StringVar(&evalFile, "eval", "",
+		"instead of one question, answer every line of this JSONL evaluation set and "+
+			"print recall@1, recall@3, handoff accuracy and latency")
+	fs.BoolVar(&verbose, "v", false, "with --eval: print every item, not only misses")
 	llmCfg := registerLLMSettings(fs)
 	policy := registerHandoffSettings(fs)
 	if err := fs.Parse(args); err != nil {
@@ -53,8 +60,8 @@ func runAsk(ctx context.Context, env *environ, args []string) error {
 		return usageError{fmt.Sprintf("--format must be text or json, not %q", format)}
 	}
 	question := strings.Join(fs.Args(), " ")
-	if fs.NArg() == 0 {
-		return usageError{"usage: fayun ask [--lang zh|en] [--format text|json] QUESTION"}
+	if fs.NArg() == 0 && evalFile == "" {
+		return usageError{"usage: fayun ask [--lang zh|en] [--format text|json] QUESTION | --eval FILE"}
 	}
 
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -80,6 +87,20 @@ func runAsk(ctx context.Context, env *environ, args []string) error {
 		return err
 	} else if withLLM != nil {
 		ans = withLLM
+	}
+	if evalFile != "" {
+		items, err := answer.ReadEval(evalFile)
+		if err != nil {
+			return err
+		}
+		rep, err := answer.Evaluate(ctx, ans, engine.Library(), items)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "library: %d laws, %d articles, %d cards; index built in %s\n",
+			stats.Laws, stats.Articles, stats.Cards, stats.BuildIndex.Round(time.Millisecond))
+		rep.Print(env.stdout, verbose)
+		return nil
 	}
 	reply, err := ans.Answer(ctx, answer.NewSession(), question, lang)
 	if err != nil {
