@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	"fayun/dialog/answer"
 	"fayun/dialog/stt"
@@ -60,6 +62,10 @@ type Config struct {
 	// MaxSpeaking refuses new calls while this many avatars are speaking at once; 0
 	// means no limit. Speaking avatars cost a video encode each.
 	MaxSpeaking int
+	// MaxCPU refuses new calls while this process has used more than this much CPU over
+	// the last second or more, in percent of one core (on 2 cores, 200 is all of the
+	// machine); 0 means no limit. It keeps running calls at their frame rate.
+	MaxCPU int
 	// RecordDir, when set, saves each caller's audio as a WAV file there.
 	RecordDir string
 }
@@ -74,6 +80,7 @@ type Host struct {
 
 	speaking atomic.Int64
 	metrics  *Metrics
+	cpu      cpuMeter
 }
 
 // NewHost returns a host for cfg.
@@ -153,7 +160,44 @@ func (h *Host) admit() error {
 	if h.cfg.MaxSpeaking > 0 && h.Speaking() >= h.cfg.MaxSpeaking {
 		return &signaling.OverCapacityError{RetryAfter: retryAfter}
 	}
+	if h.cfg.MaxCPU > 0 && h.cpu.percent(time.Now()) >= float64(h.cfg.MaxCPU) {
+		return &signaling.OverCapacityError{RetryAfter: retryAfter}
+	}
 	return nil
+}
+
+// cpuMeter measures the process's CPU use cheaply: one getrusage call when asked, at
+// most once a second, averaged since the previous reading.
+type cpuMeter struct {
+	mu   sync.Mutex
+	at   time.Time
+	used time.Duration
+	last float64
+}
+
+// percent returns the CPU use, in percent of one core, between the last two readings
+// taken at least a second apart.
+func (m *cpuMeter) percent(now time.Time) float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if now.Sub(m.at) < time.Second {
+		return m.last
+	}
+	used := processCPU()
+	if !m.at.IsZero() {
+		m.last = float64(used-m.used) / float64(now.Sub(m.at)) * 100
+	}
+	m.at, m.used = now, used
+	return m.last
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (h *Host) forget(id string) {

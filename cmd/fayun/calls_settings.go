@@ -23,6 +23,7 @@ import (
 type callSettings struct {
 	maxCalls    int
 	maxSpeaking int
+	maxCPU      int
 	recordDir   string
 }
 
@@ -30,6 +31,9 @@ func (c *callSettings) register(fs *envflag.Set) {
 	fs.Int(&c.maxCalls, "max-calls", 400, "live calls this node accepts (0 = no limit)")
 	fs.Int(&c.maxSpeaking, "max-speaking", 24,
 		"avatars allowed to think or speak at once; beyond it new calls are refused (0 = no limit)")
+	fs.Int(&c.maxCPU, "max-cpu", 0,
+		"refuse new calls while this process uses more CPU than this, in percent of one core "+
+			"(200 = two cores; 0 = no limit)")
 	fs.String(&c.recordDir, "record-dir", "",
 		"save each caller's audio as WAV here (empty = no recording); the call page announces it")
 }
@@ -40,6 +44,9 @@ func (c *callSettings) validate() error {
 	}
 	if c.maxSpeaking < 0 {
 		return fmt.Errorf("FAYUN_MAX_SPEAKING: want 0 or more, got %d", c.maxSpeaking)
+	}
+	if c.maxCPU < 0 {
+		return fmt.Errorf("FAYUN_MAX_CPU: want 0 or more, got %d", c.maxCPU)
 	}
 	return nil
 }
@@ -100,7 +107,8 @@ func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
 	host := calls.NewHost(calls.Config{
 		Log: log, Media: api, Directory: dir, Records: calls.NewRecords(srv.pool, s.addr),
 		Answerer: ans, Speech: speechOrNil(recognizer), Voice: tts.ESpeak{},
-		MaxCalls: s.calls.maxCalls, MaxSpeaking: s.calls.maxSpeaking, RecordDir: s.calls.recordDir,
+		MaxCalls: s.calls.maxCalls, MaxSpeaking: s.calls.maxSpeaking,
+		MaxCPU: s.calls.maxCPU, RecordDir: s.calls.recordDir,
 	})
 	if err := host.Register(reg); err != nil {
 		return nil, err
