@@ -143,6 +143,8 @@ type ServerStats struct {
 	BaselineRSSMB float64 `json:"server_baseline_rss_mb"`
 	// MaxSpeaking is the most avatars speaking at once that a sample saw.
 	MaxSpeaking float64 `json:"server_max_speaking"`
+	// MeanSpeaking is the mean of the speaking-avatars gauge over the steady window.
+	MeanSpeaking float64 `json:"server_mean_speaking"`
 	// MaxLive is the most live calls a sample saw.
 	MaxLive float64 `json:"server_max_live"`
 	// Samples is how many scrapes succeeded; ScrapeErrors how many failed.
@@ -159,6 +161,8 @@ func summarizeServer(baseline *serverSample, samples []serverSample, from, to ti
 		st.BaselineRSSMB = baseline.rss / 1e6
 	}
 	var first, last *serverSample
+	var speaking float64
+	n := 0
 	for i := range samples {
 		s := &samples[i]
 		st.MaxSpeaking = max(st.MaxSpeaking, s.speaking)
@@ -170,8 +174,13 @@ func summarizeServer(baseline *serverSample, samples []serverSample, from, to ti
 			first = s
 		}
 		last = s
+		speaking += s.speaking
+		n++
 	}
 	st.Samples = len(samples)
+	if n > 0 {
+		st.MeanSpeaking = speaking / float64(n)
+	}
 	if first != nil && last != nil && last.at.After(first.at) {
 		st.CPUPercent = (last.cpu - first.cpu) / last.at.Sub(first.at).Seconds() * 100
 		st.RSSMB = last.rss / 1e6

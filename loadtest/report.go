@@ -186,8 +186,9 @@ func (r *Report) WriteText(w io.Writer) {
 			r.ServerFirstAudioMS.N)
 	}
 	p("server      CPU %.0f %% of one core over %.0f s steady, RSS %.0f MB (%.0f MB before, "+
-		"%.2f MB per call), max %0.f live, max %.0f speaking", r.CPUPercent, r.SteadySeconds,
-		r.RSSMB, r.BaselineRSSMB, r.RSSPerCallMB, r.MaxLive, r.MaxSpeaking)
+		"%.2f MB per call), max %0.f live, speaking %.1f mean %.0f max", r.CPUPercent,
+		r.SteadySeconds, r.RSSMB, r.BaselineRSSMB, r.RSSPerCallMB, r.MaxLive, r.MeanSpeaking,
+		r.MaxSpeaking)
 	if r.ScrapeErrors > 0 {
 		p("            %d /metrics scrapes failed: %s", r.ScrapeErrors, r.LastError)
 	}
