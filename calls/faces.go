@@ -88,6 +88,11 @@ func (f *Faces) Watch(l lawyers.Lawyer) (*avatars.Avatar, *media.IdleStream, fun
 		}
 		fc.idle = idle
 		f.log.Info("idle stream started", "lawyer_id", l.ID, "took", time.Since(start))
+		// Draw every cached layer of the speaking renderer now, off the call's path, so
+		// the first answer's frames do not stall on a cache miss.
+		if warm, err := a.NewRenderer(f.size()); err == nil {
+			go warm.Warm()
+		}
 	}
 	fc.viewers++
 	var once sync.Once

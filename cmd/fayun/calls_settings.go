@@ -80,12 +80,16 @@ func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
 		ans = llm
 	}
 
-	recognizer, err := stt.NewSphinx(stt.SphinxConfig{})
-	if err != nil {
+	var recognizer stt.Recognizer
+	if eng, err := stt.New(s.speech.stt); err != nil {
 		log.Warn("speech recognition unavailable; callers can type", "err", err)
-		recognizer = nil
 	} else {
-		srv.closers = append(srv.closers, func() { _ = recognizer.Close() })
+		recognizer = eng
+		srv.closers = append(srv.closers, func() { _ = eng.Close() })
+	}
+	voice, err := tts.New(s.speech.tts)
+	if err != nil {
+		return nil, fmt.Errorf("FAYUN_TTS: %w", err)
 	}
 
 	mcfg, err := s.media.config()
@@ -106,7 +110,7 @@ func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
 
 	host := calls.NewHost(calls.Config{
 		Log: log, Media: api, Directory: dir, Records: calls.NewRecords(srv.pool, s.addr),
-		Answerer: ans, Speech: speechOrNil(recognizer), Voice: tts.ESpeak{},
+		Answerer: ans, Speech: recognizer, Voice: voice,
 		MaxCalls: s.calls.maxCalls, MaxSpeaking: s.calls.maxSpeaking,
 		MaxCPU: s.calls.maxCPU, RecordDir: s.calls.recordDir,
 	})
@@ -123,14 +127,6 @@ func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
 	}
 	srv.drain = append(srv.drain, func(ctx context.Context) { _ = sig.Shutdown(ctx) }, host.Shutdown)
 	return &liveCalls{signaling: sig, articles: engine.Library()}, nil
-}
-
-// speechOrNil keeps a nil *Sphinx from becoming a non-nil interface.
-func speechOrNil(s *stt.Sphinx) stt.Recognizer {
-	if s == nil {
-		return nil
-	}
-	return s
 }
 
 // avatarHandler serves the lawyers' portraits from the built-in roster.
