@@ -50,6 +50,11 @@ type Call struct {
 	audio *media.AudioSender
 	video *media.VideoSender
 	conv  *dialog.Conversation
+	// The caller's audio and video senders and the avatar's tracks on them; a joined
+	// lawyer's tracks replace these (lawyer.go).
+	senders [2]*webrtc.RTPSender
+	tracks  [2]*webrtc.TrackLocalStaticRTP
+	leg     atomic.Pointer[LawyerLeg]
 
 	// The avatar's own renderer, used while this call's video is its own (thinking and
 	// speaking); the shared idle stream is used otherwise.
@@ -150,6 +155,7 @@ func (c *Call) setupMedia(idle *media.IdleStream) error {
 	if err != nil {
 		return fmt.Errorf("calls: add video track: %w", err)
 	}
+	c.senders, c.tracks = [2]*webrtc.RTPSender{as, vs}, [2]*webrtc.TrackLocalStaticRTP{at, vt}
 	c.audio, err = media.NewAudioSender(at, media.AudioSenderConfig{Logger: c.log,
 		OnTalkStart: func(time.Time) {
 			if f := c.firstPacket.Swap(nil); f != nil {
@@ -166,7 +172,7 @@ func (c *Call) setupMedia(idle *media.IdleStream) error {
 	}
 	c.wg.Add(2)
 	go func() { defer c.wg.Done(); media.DrainRTCP(as, nil) }()
-	go func() { defer c.wg.Done(); media.DrainRTCP(vs, c.video.RequestKeyframe) }()
+	go func() { defer c.wg.Done(); media.DrainRTCP(vs, c.requestKeyframe) }()
 
 	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 		if tr.Kind() != webrtc.RTPCodecTypeAudio {
@@ -188,6 +194,9 @@ func (c *Call) setupMedia(idle *media.IdleStream) error {
 					c.recorder.write(s)
 				}
 				c.conv.PushAudio(s)
+				if l := c.leg.Load(); l != nil {
+					l.callerAudio(s)
+				}
 			}
 		}()
 	})
@@ -337,6 +346,9 @@ func (c *Call) teardown(reason string) {
 	if err := c.pc.Close(); err != nil {
 		c.log.Debug("close peer connection", "err", err)
 	}
+	if l := c.leg.Load(); l != nil {
+		l.stop()
+	}
 	c.wg.Wait()
 	c.release()
 	if c.recorder != nil {
@@ -444,6 +456,10 @@ type clientEvent struct {
 	Type string `json:"type"`
 	Text string `json:"text"`
 	Lang string `json:"lang"`
+	// callback
+	ContactKind string `json:"contact_kind"`
+	Contact     string `json:"contact"`
+	Window      string `json:"window"`
 }
 
 func (c *Call) onClientEvent(data []byte) {
@@ -480,6 +496,8 @@ func (c *Call) onClientEvent(data []byte) {
 	case "handoff":
 		c.Handoff(dialog.HandoffRequest{Reason: "explicit_request",
 			Topic: firstSpecialty(c.lawyer), Summary: summaryOf(c.conv.Session())})
+	case "callback":
+		go c.onCallback(e.ContactKind, e.Contact, e.Window)
 	default:
 		c.send(event{Type: "error", Code: "unknown_event",
 			Message: fmt.Sprintf("unknown event type %q", e.Type)})
@@ -518,6 +536,9 @@ func (c *Call) State(s dialog.State) {
 // Caption implements dialog.Output.
 func (c *Call) Caption(cp dialog.Caption) {
 	final := cp.Final
+	if l := c.leg.Load(); l != nil {
+		l.caption(string(cp.Speaker), cp.Text, final)
+	}
 	c.send(event{Type: "caption", Speaker: string(cp.Speaker), Text: cp.Text, Lang: cp.Lang,
 		Final: &final, Interrupted: cp.Interrupted})
 }
