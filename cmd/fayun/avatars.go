@@ -59,9 +59,9 @@ func avatarsSheet(_ context.Context, env *environ, args []string) error {
 	fs := envflag.New("avatars sheet", env.lookup)
 	var out string
 	var cols, side int
-	fs.String(&out, "out", "avatars.png", "PNG file to write")
-	fs.Int(&cols, "cols", 14, "portraits per row")
-	fs.Int(&side, "side", 128, "side of each portrait in pixels")
+	fs.StringVar(&out, "out", "avatars.png", "PNG file to write")
+	fs.IntVar(&cols, "cols", 14, "portraits per row")
+	fs.IntVar(&side, "side", 128, "side of each portrait in pixels")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -89,10 +89,10 @@ func avatarsPortrait(_ context.Context, env *environ, args []string) error {
 	fs := envflag.New("avatars portrait", env.lookup)
 	var out string
 	var id, w, h int
-	fs.Int(&id, "lawyer", 1, "lawyer id")
-	fs.String(&out, "out", "portrait.png", "PNG file to write")
-	fs.Int(&w, "width", avatars.PortraitWidth, "width in pixels")
-	fs.Int(&h, "height", avatars.PortraitHeight, "height in pixels")
+	fs.IntVar(&id, "lawyer", 1, "lawyer id")
+	fs.StringVar(&out, "out", "portrait.png", "PNG file to write")
+	fs.IntVar(&w, "width", avatars.PortraitWidth, "width in pixels")
+	fs.IntVar(&h, "height", avatars.PortraitHeight, "height in pixels")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,12 +129,12 @@ func avatarsClip(ctx context.Context, env *environ, args []string) error {
 	fs := envflag.New("avatars clip", env.lookup)
 	var out, text, lang string
 	var id, w, h int
-	fs.Int(&id, "lawyer", 1, "lawyer id")
-	fs.String(&text, "text", "您好，我是您的劳动用工律师。请问有什么可以帮您？", "text to speak")
-	fs.String(&lang, "lang", "zh", "language of the text: zh or en")
-	fs.String(&out, "out", "clip.webm", "WebM file to write")
-	fs.Int(&w, "width", avatars.DefaultWidth, "frame width")
-	fs.Int(&h, "height", avatars.DefaultHeight, "frame height")
+	fs.IntVar(&id, "lawyer", 1, "lawyer id")
+	fs.StringVar(&text, "text", "您好，我是您的劳动用工律师。请问有什么可以帮您？", "text to speak")
+	fs.StringVar(&lang, "lang", "zh", "language of the text: zh or en")
+	fs.StringVar(&out, "out", "clip.webm", "WebM file to write")
+	fs.IntVar(&w, "width", avatars.DefaultWidth, "frame width")
+	fs.IntVar(&h, "height", avatars.DefaultHeight, "frame height")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
