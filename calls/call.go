@@ -68,6 +68,7 @@ type Call struct {
 	firstPacket atomic.Pointer[func()]
 
 	events   chan []byte // to the data channel; bounded, drops when full
+	limiter  eventLimiter
 	dcReady  chan *webrtc.DataChannel
 	dropped  atomic.Int64
 	greeted  atomic.Bool
@@ -463,6 +464,11 @@ type clientEvent struct {
 }
 
 func (c *Call) onClientEvent(data []byte) {
+	if !c.limiter.allow(time.Now()) {
+		c.send(event{Type: "error", Code: "too_many_messages",
+			Message: "more than 5 messages a second; this one was dropped"})
+		return
+	}
 	if len(data) > maxEventBytes {
 		c.send(event{Type: "error", Code: "message_too_large",
 			Message: "event messages are limited to 8 KiB"})
@@ -470,7 +476,7 @@ func (c *Call) onClientEvent(data []byte) {
 	}
 	var e clientEvent
 	if err := json.Unmarshal(data, &e); err != nil {
-		c.send(event{Type: "error", Code: "malformed_event", Message: "send JSON objects with a type"})
+		c.send(event{Type: "error", Code: "malformed_json", Message: "send JSON objects with a type"})
 		return
 	}
 	switch e.Type {
@@ -478,9 +484,9 @@ func (c *Call) onClientEvent(data []byte) {
 		text := strings.TrimSpace(e.Text)
 		switch {
 		case text == "":
-			c.send(event{Type: "error", Code: "empty_question", Message: "the question is empty"})
+			c.send(event{Type: "error", Code: "invalid_field", Message: "the question is empty"})
 		case utf8.RuneCountInString(text) > answer.MaxQuestionRunes:
-			c.send(event{Type: "error", Code: "question_too_long",
+			c.send(event{Type: "error", Code: "invalid_field",
 				Message: "questions are limited to 2,000 characters"})
 		default:
 			c.conv.Ask(text)
@@ -489,17 +495,18 @@ func (c *Call) onClientEvent(data []byte) {
 		c.conv.Interrupt()
 	case "lang":
 		if e.Lang != "zh" && e.Lang != "en" {
-			c.send(event{Type: "error", Code: "bad_language", Message: "lang must be zh or en"})
+			c.send(event{Type: "error", Code: "invalid_field", Message: "lang must be zh or en"})
 			return
 		}
 		c.conv.SetLang(e.Lang)
+		c.send(event{Type: "lang", Lang: e.Lang})
 	case "handoff":
 		c.Handoff(dialog.HandoffRequest{Reason: "explicit_request",
 			Topic: firstSpecialty(c.lawyer), Summary: summaryOf(c.conv.Session())})
 	case "callback":
 		go c.onCallback(e.ContactKind, e.Contact, e.Window)
 	default:
-		c.send(event{Type: "error", Code: "unknown_event",
+		c.send(event{Type: "error", Code: "unknown_type",
 			Message: fmt.Sprintf("unknown event type %q", e.Type)})
 	}
 }
@@ -692,4 +699,26 @@ func (c *Call) render(dst *image.YCbCr, _ time.Duration) {
 	if err := c.renderer.Render(dst, time.Since(c.began), avatars.State(c.avState.Load())); err != nil {
 		c.log.Debug("render frame", "err", err)
 	}
+}
+
+// eventLimiter is a token bucket for the caller's data-channel messages: 5 a second,
+// bursts of 10. It is used from the data channel's one message goroutine.
+type eventLimiter struct {
+	tokens float64
+	last   time.Time
+}
+
+func (l *eventLimiter) allow(now time.Time) bool {
+	const rate, burst = 5.0, 10.0
+	if l.last.IsZero() {
+		l.tokens = burst
+	} else {
+		l.tokens = min(burst, l.tokens+now.Sub(l.last).Seconds()*rate)
+	}
+	l.last = now
+	if l.tokens < 1 {
+		return false
+	}
+	l.tokens--
+	return true
 }
