@@ -25,6 +25,7 @@ func (s *Server) mountAccounts() {
 	s.mux.HandleFunc("POST /signout", s.signoutPost)
 	s.mux.HandleFunc("GET /invite/{token}", s.invitePage)
 	s.mux.HandleFunc("POST /invite/{token}", s.invitePost)
+	s.mountConsole()
 }
 
 // homeFor is where a role lands after sign-in when no page was asked for.
