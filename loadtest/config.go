@@ -55,6 +55,9 @@ type Config struct {
 	// second of each call is decoded (to prove the stream is valid) and the rest is
 	// counted from RTP, which keeps the callers' own CPU cost low.
 	DecodeAll bool
+	// Settle is how long after the last caller connected the steady window (for the
+	// server's CPU and memory) opens: long enough for the greetings to end. Default 10 s.
+	Settle time.Duration
 	// FPS is the frame rate the server is expected to send. Default 25.
 	FPS int
 	// AllowRemote permits a target that is not a loopback address.
@@ -84,6 +87,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FPS == 0 {
 		c.FPS = 25
+	}
+	if c.Settle == 0 {
+		c.Settle = 10 * time.Second
 	}
 	switch {
 	case c.Calls < 1 || c.Calls > MaxCalls:

@@ -76,7 +76,7 @@ type scraper struct {
 
 func newScraper(base string) *scraper {
 	return &scraper{url: strings.TrimRight(base, "/") + "/metrics",
-		client: &http.Client{Timeout: 3 * time.Second}}
+		client: &http.Client{Timeout: 5 * time.Second}}
 }
 
 func (s *scraper) scrape(ctx context.Context) {

@@ -56,9 +56,9 @@ type Report struct {
 	// RSSPerCallMB is (server RSS at the end of the steady window − before the run) /
 	// connected calls.
 	RSSPerCallMB float64 `json:"server_rss_per_call_mb"`
-	// SteadySeconds is the length of the window the server's CPU figure covers: every
-	// caller connected and none hung up yet (or, when that window is too short, from the
-	// first connection to the first hang-up).
+	// SteadySeconds is the length of the window the server's CPU figure covers: from
+	// Settle after the last caller connected to the first hang-up (or, when that window is
+	// under 3 s, from the first connection).
 	SteadySeconds float64 `json:"steady_seconds"`
 
 	WallSeconds      float64 `json:"wall_seconds"`
@@ -135,7 +135,9 @@ func summarize(cfg Config, rs []callerResult, baseline *serverSample, sc *scrape
 	r.TurnLatencyMS = percentilesOf(turns)
 	r.ServerFirstAudioMS = percentilesOf(serverTurns)
 
-	from, to := lastConnect.Add(time.Second), firstHangup
+	// The window opens once the last caller's greeting is over (each call's avatar speaks
+	// a greeting of about 5 s with its own encoder first).
+	from, to := lastConnect.Add(cfg.Settle), firstHangup
 	if to.Sub(from) < 3*time.Second {
 		from = firstConnect
 	}

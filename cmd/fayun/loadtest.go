@@ -40,6 +40,8 @@ func loadtestFlags(env *environ, args []string) (loadtest.Config, bool, error) {
 	fs.BoolVar(&cfg.Typed, "typed", false, "talkers type their questions (ask events) instead")
 	fs.BoolVar(&cfg.DecodeAll, "decode-all", false,
 		"decode every video frame (default: the first second of each call)")
+	fs.DurationVar(&cfg.Settle, "settle", 10*time.Second,
+		"after the last caller connects, wait this long before the steady window opens")
 	fs.IntVar(&cfg.FPS, "fps", 25, "the frame rate the server is expected to send")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false,
 		"allow a target that is not a loopback address (load only servers you operate)")
