@@ -61,7 +61,8 @@ func runAsk(ctx context.Context, env *environ, args []string) error {
 	}
 	question := strings.Join(fs.Args(), " ")
 	if fs.NArg() == 0 && evalFile == "" {
-		return usageError{"usage: fayun ask [--lang zh|en] [--format text|json] QUESTION | --eval FILE"}
+		return usageError{
+			"usage: fayun ask [--lang zh|en] [--format text|json] QUESTION | --eval FILE"}
 	}
 
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))

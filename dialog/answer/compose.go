@@ -305,7 +305,8 @@ func SplitSentences(text string) []string {
 		b.WriteRune(r)
 		end := strings.ContainsRune("。！？；!?", r) ||
 			(r == '.' && (i+1 == len(rs) || rs[i+1] == ' ' || rs[i+1] == '\n'))
-		closing := strings.ContainsRune("”\"）)", r) && i > 0 && strings.ContainsRune("。！？；!?.", rs[i-1])
+		closing := strings.ContainsRune("”\"）)", r) && i > 0 &&
+			strings.ContainsRune("。！？；!?.", rs[i-1])
 		if closing || end && !(i+1 < len(rs) && strings.ContainsRune("”\"）)", rs[i+1])) {
 			if s := strings.TrimSpace(b.String()); s != "" {
 				out = append(out, s)

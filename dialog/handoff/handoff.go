@@ -105,7 +105,8 @@ var litigation = []string{
 var drafting = []string{
 	"帮我写", "帮我起草", "帮忙写", "帮我拟", "帮我改", "起草", "写一份", "拟一份", "出一份",
 	"审合同", "审查合同", "审一下", "修改合同", "改合同", "律师函", "起诉状", "答辩状",
-	"自诉状", "申请书", "draft a", "draft our", "draft my", "draft me", "write a contract", "write me", "write up", "review my",
+	"自诉状", "申请书", "draft a", "draft our", "draft my", "draft me", "write a contract",
+	"write me", "write up", "review my",
 	"review our", "review the contract", "prepare a letter", "lawyer's letter",
 }
 

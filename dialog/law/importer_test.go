@@ -44,7 +44,8 @@ func TestImportCorpus(t *testing.T) {
 	for _, r := range res {
 		switch {
 		case r.File == "broken.md":
-			if r.Outcome != Failed || r.Err == nil || !strings.Contains(r.Err.Error(), "broken.md:7") {
+			if r.Outcome != Failed || r.Err == nil ||
+				!strings.Contains(r.Err.Error(), "broken.md:7") {
 				t.Errorf("broken.md: %+v", r)
 			}
 		case r.Outcome != Imported:

@@ -95,13 +95,16 @@ func (t *turn) prompt() []openai.ChatCompletionMessage {
 	return msgs
 }
 
+// enLawName matches an English law name, lazily up to its last word.
+const enLawName = `(?:prc\s+)?[a-z][a-z\- ]*?(?:law|code|regulations)`
+
 const numeral = `[零〇一二两三四五六七八九十百千0-9]+`
 
 var (
 	zhCite   = regexp.MustCompile(`《([^》]{2,40})》\s*第\s*(` + numeral + `)\s*条`)
 	zhMore   = regexp.MustCompile(`^\s*[、和及与,，]\s*第\s*(` + numeral + `)\s*条`)
-	enCiteA  = regexp.MustCompile(`(?i)\barticles?\s+(\d+)\s+of\s+(?:the\s+)?((?:prc\s+)?[a-z][a-z\- ]*?(?:law|code|regulations))`)
-	enCiteB  = regexp.MustCompile(`(?i)\b((?:prc\s+)?[a-z][a-z\- ]*?(?:law|code|regulations)),?\s+articles?\s+(\d+)`)
+	enCiteA  = regexp.MustCompile(`(?i)\barticles?\s+(\d+)\s+of\s+(?:the\s+)?(` + enLawName + `)`)
+	enCiteB  = regexp.MustCompile(`(?i)\b(` + enLawName + `),?\s+articles?\s+(\d+)`)
 	leftover = regexp.MustCompile(`^[\s，,、；;：:。.（）()和及与]*$`)
 )
 
