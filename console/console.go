@@ -235,7 +235,7 @@ func (c *Console) state(w http.ResponseWriter, r *http.Request) {
 	for _, h := range open {
 		it := queueItem{Handoff: h, OfferedToMe: h.Status == handoffs.Offered && h.OfferedTo == id,
 			MineActive: h.Status == handoffs.Accepted && h.AcceptedBy == id,
-			WaitingS: int64(time.Since(h.CreatedAt) / time.Second)}
+			WaitingS:   int64(time.Since(h.CreatedAt) / time.Second)}
 		if it.OfferedToMe {
 			v.Offers++
 		}

@@ -21,7 +21,6 @@ import (
 	"fayun/store/storetest"
 )
 
-
 const pw = "lawyer password 1"
 
 func setup(t *testing.T) (*httptest.Server, *handoffs.Queue, func(string, ...any)) {
