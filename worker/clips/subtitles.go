@@ -51,7 +51,7 @@ func ASS(s Size, cues []Cue, title string, total time.Duration) string {
 		}
 		at, done := c.Start, 0
 		for g := 0; g < groups; g++ {
-			part := lines[2*g:min(len(lines), 2*g+2)]
+			part := lines[2*g : min(len(lines), 2*g+2)]
 			for _, l := range part {
 				done += utf8.RuneCountInString(l)
 			}
