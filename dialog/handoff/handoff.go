@@ -53,7 +53,8 @@ func DefaultPolicy() Policy { return Policy{LargeSum: 1_000_000, MaxFailures: 2}
 // Decide applies the policy to one turn. The first matching reason wins, in the order
 // user request, criminal, litigation, drafting, large sum, repeated failure.
 func (p Policy) Decide(in Input) Decision {
-	q := strings.ToLower(in.Question)
+	// "human resources" is a department, not a request for a person.
+	q := strings.ReplaceAll(strings.ToLower(in.Question), "human resources", "hr")
 	topic := in.Topic
 	if topic == "" {
 		topic = GuessTopic(q)
@@ -79,8 +80,9 @@ func (p Policy) Decide(in Input) Decision {
 
 var userRequest = []string{
 	"真人", "转人工", "人工客服", "找人工", "要人工", "找律师", "转律师", "请律师", "真律师", "律师本人", "让律师", "跟律师",
-	"和律师", "换个人", "换人", "不要机器人", "别跟我说这些", "不想跟机器", "叫律师",
-	"real lawyer", "a human", "human lawyer", "real person", "actual lawyer",
+	"和律师", "不要机器人", "别跟我说这些", "不想跟机器", "叫律师",
+	"real lawyer", "to a human", "with a human", "human lawyer", "real person",
+	"actual lawyer",
 	"speak to a lawyer",
 	"talk to a lawyer", "speak with a lawyer", "talk with a lawyer", "get me a lawyer",
 	"someone real", "not a bot", "not a robot", "stop the bot",

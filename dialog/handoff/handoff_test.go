@@ -29,6 +29,9 @@ func TestDecide(t *testing.T) {
 		{"劳动仲裁的裁决什么情况下是终局的", "labor", 0, None, "labor"},
 		{"可以起诉吗", "", 0, None, ""},
 		{"我们的人力资源 human resources 制度", "", 0, None, "labor"},
+		{"Can a human resources manager sign for the company?", "", 0, None, ""},
+		{"公司想换人，能辞退现在的员工吗", "labor", 0, None, "labor"},
+		{"Let me talk to a human", "", 0, UserRequest, ""},
 		{"???", "", 2, RepeatedFailure, ""},
 		{"???", "", 1, None, ""},
 	}
