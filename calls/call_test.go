@@ -312,6 +312,7 @@ func TestCallGreetsAnswersAndRecords(t *testing.T) {
 	}
 	cl.pc.Close()
 	close(s.cands)
+	h.Faces().Wait()
 }
 
 func TestStartRefusals(t *testing.T) {

@@ -21,6 +21,7 @@ type Faces struct {
 
 	mu    sync.Mutex
 	faces map[int]*face
+	warm  sync.WaitGroup // background cache warm-ups
 }
 
 type face struct {
@@ -91,7 +92,7 @@ func (f *Faces) Watch(l lawyers.Lawyer) (*avatars.Avatar, *media.IdleStream, fun
 		// Draw every cached layer of the speaking renderer now, off the call's path, so
 		// the first answer's frames do not stall on a cache miss.
 		if warm, err := a.NewRenderer(f.size()); err == nil {
-			go warm.Warm()
+			f.warm.Go(warm.Warm)
 		}
 	}
 	fc.viewers++
@@ -114,6 +115,9 @@ func (f *Faces) release(id int) {
 		f.log.Info("idle stream stopped", "lawyer_id", id)
 	}
 }
+
+// Wait waits for background cache warm-ups to finish.
+func (f *Faces) Wait() { f.warm.Wait() }
 
 // IdleStreams returns how many shared idle streams are running.
 func (f *Faces) IdleStreams() int {

@@ -224,4 +224,5 @@ func (h *Host) Shutdown(ctx context.Context) {
 			return
 		}
 	}
+	h.faces.Wait()
 }

@@ -9,6 +9,7 @@ import (
 
 	"fayun/avatars"
 	"fayun/calls"
+	"fayun/console"
 	"fayun/dialog/answer"
 	"fayun/dialog/law"
 	"fayun/dialog/stt"
@@ -60,7 +61,7 @@ type liveCalls struct {
 // buildCalls loads the answer engine and speech engines and builds the call host and
 // the signaling server on top of them.
 func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
-	reg *prometheus.Registry) (*liveCalls, error) {
+	reg *prometheus.Registry, records *calls.Records, con *console.Console) (*liveCalls, error) {
 	s, log := srv.settings, srv.log
 	engine, stats, err := answer.Load(ctx, srv.pool, *s.handoff, log)
 	if err != nil {
@@ -109,7 +110,7 @@ func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
 	}
 
 	host := calls.NewHost(calls.Config{
-		Log: log, Media: api, Directory: dir, Records: calls.NewRecords(srv.pool, s.addr),
+		Log: log, Media: api, Directory: dir, Records: records, Handoffs: con,
 		Answerer: ans, Speech: recognizer, Voice: voice,
 		MaxCalls: s.calls.maxCalls, MaxSpeaking: s.calls.maxSpeaking,
 		MaxCPU: s.calls.maxCPU, RecordDir: s.calls.recordDir,
@@ -117,6 +118,7 @@ func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
 	if err := host.Register(reg); err != nil {
 		return nil, err
 	}
+	con.SetCalls(host)
 	scfg := signaling.Config{Host: host, Log: log, ICEServers: iceServers, Registerer: reg}
 	if err := s.signaling.Apply(&scfg); err != nil {
 		return nil, err

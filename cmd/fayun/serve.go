@@ -42,6 +42,8 @@ type serveSettings struct {
 	llm             *llmSettings
 	handoff         *handoff.Policy
 	clips           clipSettings
+	speech          *speechSettings
+	console         consoleSettings
 }
 
 func (s *serveSettings) register(fs *envflag.Set) {
@@ -51,6 +53,8 @@ func (s *serveSettings) register(fs *envflag.Set) {
 	s.calls.register(fs)
 	s.llm = registerLLMSettings(fs)
 	s.handoff = registerHandoffSettings(fs)
+	s.speech = registerSpeechSettings(fs)
+	s.console.register(fs)
 	fs.String(&s.addr, "addr", "127.0.0.1:8080", "HTTP listen address (host:port)")
 	fs.Bool(&s.migrate, "migrate", true, "apply migrations and seed the roster at start")
 	fs.Int(&s.workers, "workers", 2, "background jobs run at once in this process (0 = none)")
@@ -79,6 +83,9 @@ func (s *serveSettings) validate() error {
 		return err
 	}
 	if err := s.clips.validate(); err != nil {
+		return err
+	}
+	if err := s.console.validate(); err != nil {
 		return err
 	}
 	return s.calls.validate()
@@ -163,18 +170,20 @@ func newServer(ctx context.Context, s *serveSettings, log *slog.Logger) (*server
 		jobs: jobs}
 	srv.closers = append(srv.closers, pool.Close)
 
-	live, err := srv.buildCalls(ctx, dir, reg)
+	records := calls.NewRecords(pool, s.addr)
+	cs := srv.buildConsole(&s.console, dir, records)
+	live, err := srv.buildCalls(ctx, dir, reg, records, cs.console)
 	if err != nil {
 		srv.close()
 		return nil, err
 	}
-	records := calls.NewRecords(pool, s.addr)
 	w, err := web.New(web.Config{
 		Log: log, Directory: dir, DB: pool, Registry: reg, Calls: records,
-		Articles: live.articles, Recording: s.calls.recordDir != "",
+		Articles: live.articles, Recording: s.calls.recordDir != "", Accounts: cs.accounts,
 		Mount: func(mux *http.ServeMux) {
 			mux.Handle("GET /ws/call", live.signaling)
 			mux.Handle("GET /avatars/", avatarHandler(log))
+			cs.console.Mount(mux)
 		},
 	})
 	if err != nil {
