@@ -102,9 +102,9 @@ func accountsList(ctx context.Context, env *environ, args []string) error {
 func accountsCreate(ctx context.Context, env *environ, args []string) error {
 	var role, email, name string
 	svc, s, rest, done, err := openAccounts(ctx, env, "accounts create", args, func(fs *envflag.Set) {
-		fs.String(&role, "role", "", "staff or operator (lawyers: use 'fayun lawyers invite ID')")
-		fs.String(&email, "email", "", "the person's email address, used to sign in")
-		fs.String(&name, "name", "", "the person's name as shown on pages")
+		fs.StringVar(&role, "role", "", "staff or operator (lawyers: use 'fayun lawyers invite ID')")
+		fs.StringVar(&email, "email", "", "the person's email address, used to sign in")
+		fs.StringVar(&name, "name", "", "the person's name as shown on pages")
 	})
 	if err != nil {
 		return err
@@ -153,7 +153,7 @@ func accountsInvite(ctx context.Context, env *environ, args []string) error {
 func lawyersInvite(ctx context.Context, env *environ, args []string) error {
 	var email string
 	svc, s, rest, done, err := openAccounts(ctx, env, "lawyers invite", args, func(fs *envflag.Set) {
-		fs.String(&email, "email", "", "the lawyer's email (default lawyerID@fayun.local); "+
+		fs.StringVar(&email, "email", "", "the lawyer's email (default lawyerID@fayun.local); "+
 			"the lawyer may also sign in with the lawyer number")
 	})
 	if err != nil {
@@ -189,8 +189,8 @@ func lawyersInvite(ctx context.Context, env *environ, args []string) error {
 func accountsDevSeed(ctx context.Context, env *environ, args []string) error {
 	var ids, password string
 	svc, _, rest, done, err := openAccounts(ctx, env, "accounts dev-seed", args, func(fs *envflag.Set) {
-		fs.String(&ids, "lawyers", "1,2,3", "comma-separated lawyer ids to give accounts")
-		fs.String(&password, "password", "", "password for every seeded account "+
+		fs.StringVar(&ids, "lawyers", "1,2,3", "comma-separated lawyer ids to give accounts")
+		fs.StringVar(&password, "password", "", "password for every seeded account "+
 			"(default: a random one each, printed)")
 	})
 	if err != nil {
