@@ -27,7 +27,8 @@ func runLawsImport(ctx context.Context, env *environ, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError{"usage: fayun laws import [flags] DIR"}
 	}
-	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Rejected files are printed below; the log only carries errors.
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	pool, err := store.Open(ctx, url)
 	if err != nil {
 		return err

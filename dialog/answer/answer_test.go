@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"fayun/dialog/handoff"
-	"fayun/dialog/law"
 )
 
 // checkCitations fails when a reply cites an article that is not in the library.
@@ -233,14 +232,14 @@ func TestSplitSentences(t *testing.T) {
 	}
 }
 
+// TestCardCitationsExist fails, naming each one, when a card cites an article that is
+// not in the imported corpus.
 func TestCardCitationsExist(t *testing.T) {
-	e := testEngine(t)
+	testEngine(t)
 	for _, p := range envStats.CardProblems {
 		t.Errorf("%s", p)
 	}
 	if envStats.Cards < 150 {
-		t.Logf("only %d cards (the issue asks for at least 150)", envStats.Cards)
+		t.Errorf("only %d cards; the issue asks for at least 150", envStats.Cards)
 	}
-	_ = e
-	_ = law.Ref{}
 }
