@@ -101,6 +101,7 @@ type Service struct {
 	pool  *pgxpool.Pool
 	queue *worker.Client
 	node  string
+	hub   hub
 }
 
 // SetQueue attaches the River client used to insert jobs (Queue, Retry, the sweeper)

@@ -1,0 +1,81 @@
+package web
+
+// studioTexts are the strings of the clip studio; init merges them into texts.
+var studioTexts = map[string]map[string]string{
+	"zh": {
+		"studio_title":       "短视频工作室 · 法云",
+		"studio_heading":     "短视频工作室",
+		"studio_intro":       "写一段讲解稿，选一位律师的数字形象，系统会生成口型同步的讲解视频。",
+		"studio_lawyer":      "律师形象与声音",
+		"studio_script":      "讲解稿（中文或英文）",
+		"studio_script_hint": "按句号、问号分句朗读；每行也算一句。",
+		"studio_chars":       "字",
+		"studio_title_card":  "片头标题（可选）",
+		"studio_size":        "画面大小",
+		"studio_formats":     "文件格式",
+		"studio_subtitles":   "加字幕",
+		"studio_speed":       "语速",
+		"studio_pitch":       "音调",
+		"studio_preview":     "试听第一句",
+		"studio_queue":       "生成视频",
+		"studio_queued":      "已加入队列。",
+		"studio_mine":        "我的视频",
+		"studio_all":         "全部视频",
+		"studio_empty":       "还没有视频。写好讲解稿后点“生成视频”。",
+		"studio_cancel":      "取消",
+		"studio_retry":       "重试",
+		"studio_play":        "预览",
+		"studio_download":    "下载",
+		"studio_offline":     "与服务器的实时连接中断，正在重连……",
+		"studio_err":         "操作失败，请稍后重试。",
+		"st_queued":          "排队中",
+		"st_synthesising":    "合成语音",
+		"st_rendering":       "渲染画面",
+		"st_encoding":        "编码中",
+		"st_done":            "完成",
+		"st_failed":          "失败",
+		"st_cancelled":       "已取消",
+	},
+	"en": {
+		"studio_title":       "Clip studio · Fayun",
+		"studio_heading":     "Clip studio",
+		"studio_intro":       "Write a short script, pick a lawyer's avatar, and get a lip-synced explainer video.",
+		"studio_lawyer":      "Lawyer avatar and voice",
+		"studio_script":      "Script (Chinese or English)",
+		"studio_script_hint": "Spoken sentence by sentence; every line counts as a sentence too.",
+		"studio_chars":       "characters",
+		"studio_title_card":  "Title card (optional)",
+		"studio_size":        "Frame size",
+		"studio_formats":     "File formats",
+		"studio_subtitles":   "Subtitles",
+		"studio_speed":       "Speed",
+		"studio_pitch":       "Pitch",
+		"studio_preview":     "Hear the first sentence",
+		"studio_queue":       "Make video",
+		"studio_queued":      "Queued.",
+		"studio_mine":        "My clips",
+		"studio_all":         "All clips",
+		"studio_empty":       "No clips yet. Write a script and press “Make video”.",
+		"studio_cancel":      "Cancel",
+		"studio_retry":       "Retry",
+		"studio_play":        "Preview",
+		"studio_download":    "Download",
+		"studio_offline":     "Live connection lost; reconnecting…",
+		"studio_err":         "That did not work; please try again shortly.",
+		"st_queued":          "Queued",
+		"st_synthesising":    "Synthesising speech",
+		"st_rendering":       "Rendering",
+		"st_encoding":        "Encoding",
+		"st_done":            "Done",
+		"st_failed":          "Failed",
+		"st_cancelled":       "Cancelled",
+	},
+}
+
+func init() {
+	for lang, m := range studioTexts {
+		for k, v := range m {
+			texts[lang][k] = v
+		}
+	}
+}
