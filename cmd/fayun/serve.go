@@ -190,6 +190,9 @@ func newServer(ctx context.Context, s *serveSettings, log *slog.Logger) (*server
 		srv.close()
 		return nil, err
 	}
+	if err := w.MountStudio(jobs.clips); err != nil {
+		log.Warn("clip studio not mounted", "err", err)
+	}
 	srv.handler = w.Handler()
 	return srv, nil
 }
