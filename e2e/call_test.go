@@ -174,3 +174,24 @@ func indexOf(s []string, v string) int {
 	}
 	return -1
 }
+
+func TestBusyNodeRefusesPolitely(t *testing.T) {
+	srv := browsertest.StartServer(t, browsertest.Options{Env: []string{"FAYUN_MAX_CALLS=1"}})
+	first := browsertest.NewBrowser(t, browsertest.BrowserOptions{})
+	openCall(t, first, srv, "2", "zh", false)
+
+	second, cancel := chromedp.NewContext(first) // a second tab of the same browser
+	defer cancel()
+	err := chromedp.Do(second,
+		chromedp.Navigate(srv.URL+"/call/4?lang=zh"),
+		chromedp.WaitVisible(chromedp.CSS("#start")),
+		chromedp.Click(chromedp.CSS("#start-text")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, second, "the busy message",
+		`document.getElementById("banner").textContent.includes("线路繁忙") &&
+			!document.getElementById("join").hidden`, 20*time.Second)
+	browsertest.Screenshot(t, second, "call-busy")
+}

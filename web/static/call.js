@@ -6,6 +6,7 @@ const $ = (id) => document.getElementById(id);
 const root = $("call");
 const T = JSON.parse($("call-texts").textContent);
 const lawyer = Number(root.dataset.lawyer);
+const readyText = $("status-text").textContent;
 
 // state of this page's call; exposed as window.fayunCall for tests and debugging.
 const call = {
@@ -118,12 +119,27 @@ function connect() {
   };
   ws.onclose = () => {
     if (call.ws !== ws || call.ended) return;
-    if (!opened && !call.id) { banner("error", T.ws_failed, { label: T.retry, run: retryJoin }); return; }
+    if (!call.id) {
+      // Joining failed: a refusal has been shown already, or the server is unreachable.
+      if (!opened) banner("error", T.ws_failed, { label: T.retry, run: retryJoin });
+      return;
+    }
     reconnect();
   };
 }
 
 function retryJoin() { banner(); connect(); }
+
+// busy tells the caller the service is full, with their place in line, and tries again
+// by itself when the server says it may.
+function busy(m) {
+  const wait = Math.max(1, Math.round((m.retry_after_ms || 20000) / 1000));
+  let text = fmt(T.busy, wait);
+  if (m.position) text += " " + fmt(T.busy_position, m.position);
+  const again = () => { clearTimeout(call.retryTimer); banner(); start(!!call.mic); };
+  banner("warn", text, { label: T.retry_now, run: again });
+  call.retryTimer = setTimeout(again, wait * 1000);
+}
 
 function send(m) {
   if (call.ws && call.ws.readyState === WebSocket.OPEN) call.ws.send(JSON.stringify(m));
@@ -144,9 +160,15 @@ async function onSignal(m) {
     case "state": return setState(m.state);
     case "error":
       call.errors.push(m);
-      banner("error", m.message || m.code);
-      if (!call.id) { call.ws.close(); $("join").hidden = false; $("controls").hidden = true;
-        $("start").disabled = $("start-text").disabled = false; }
+      if (!call.id) {
+        call.ws.close();
+        $("join").hidden = false;
+        $("controls").hidden = true;
+        $("start").disabled = $("start-text").disabled = false;
+        $("status-text").textContent = readyText;
+      }
+      if (m.code === "over_capacity" || m.code === "rate_limited") return busy(m);
+      banner("error", T["err_" + m.code] || m.message || m.code);
       return;
   }
 }

@@ -24,6 +24,13 @@ let ws = null;
 let pc = null;
 let local = null;
 
+// The console's live state, exposed as window.fayunConsole for tests and debugging.
+const con = {
+  get state() { return state; }, get ws() { return ws; }, get pc() { return pc; },
+  stats: null, errors: [],
+};
+window.fayunConsole = con;
+
 async function api(method, path, body) {
   const res = await fetch(path, {
     method, credentials: "same-origin",
@@ -116,7 +123,8 @@ async function select(id) {
     const tr = $("detail-transcript");
     tr.replaceChildren();
     for (const t of d.transcript) {
-      tr.append(line(T.you, t.question), line(T.avatar, t.answer));
+      if (t.question) tr.append(line(T.you, t.question));
+      if (t.answer) tr.append(line(T.avatar, t.answer));
     }
   } catch (e) { showError(e.message); }
 }
@@ -188,6 +196,19 @@ async function startMedia() {
   $("detail").hidden = true;
 }
 
+// mediaStats keeps the inbound totals of the lawyer's connection in con.stats.
+async function mediaStats() {
+  if (!pc) return;
+  const totals = { audioSamples: 0, videoFrames: 0 };
+  (await pc.getStats()).forEach((s) => {
+    if (s.type !== "inbound-rtp") return;
+    if (s.kind === "audio") totals.audioSamples += s.totalSamplesReceived || 0;
+    if (s.kind === "video") totals.videoFrames += s.framesDecoded || 0;
+  });
+  con.stats = totals;
+}
+setInterval(() => { mediaStats().catch(() => {}); }, 1000);
+
 function stopMedia(msg) {
   if (pc) pc.close();
   pc = null;
@@ -211,7 +232,7 @@ function connect() {
       case "caption": if (m.final) $("live-captions").append(line(m.speaker === "user" ? T.you :
         m.speaker === "lawyer" ? T.lawyer : T.avatar, m.text)); break;
       case "left": stopMedia(m.reason === "call_ended" || m.reason === "end" ? T.ended : T.left); refresh(); break;
-      case "error": showError(m.message); joining = 0; break;
+      case "error": con.errors.push(m); showError(m.message); joining = 0; break;
     }
   };
   ws.onclose = () => { ws = null; setTimeout(connect, 2000); };
