@@ -219,23 +219,21 @@ func (c *client) expect(typ string, code Code) Message {
 // closed waits for the server's close frame and returns its code.
 func (c *client) closed() int {
 	c.t.Helper()
-	for {
-		select {
-		case m, ok := <-c.msgs:
-			if ok {
-				c.t.Fatalf("unexpected message before close: %+v", m)
-			}
-		case <-time.After(wait):
-			c.t.Fatal("socket not closed by server")
+	select {
+	case m, ok := <-c.msgs:
+		if ok {
+			c.t.Fatalf("unexpected message before close: %+v", m)
 		}
-		if c.close == nil {
-			<-c.done
-			if c.close == nil {
-				c.t.Fatal("socket ended without a close frame")
-			}
-		}
-		return c.close.Code
+	case <-time.After(wait):
+		c.t.Fatal("socket not closed by server")
 	}
+	if c.close == nil {
+		<-c.done
+		if c.close == nil {
+			c.t.Fatal("socket ended without a close frame")
+		}
+	}
+	return c.close.Code
 }
 
 // connect runs join, offer/answer and trickle on c with a real peer, until ICE connects on

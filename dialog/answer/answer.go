@@ -341,15 +341,6 @@ func rankCards(hits []retrieval.CardHit, prev *Turn) []retrieval.CardHit {
 	return out
 }
 
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
 func hasHan(s string) bool {
 	for _, r := range s {
 		if unicode.Is(unicode.Han, r) {

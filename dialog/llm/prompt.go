@@ -139,11 +139,9 @@ func (t *turn) verify(sn string) string {
 	for _, m := range enCiteB.FindAllStringSubmatchIndex(sn, -1) {
 		// The lazy name may start too early ("Under the Labor Contract Law"): cut from
 		// the word where a known name starts, else only "Article N".
-		start := m[0]
+		start := m[3]
 		if off, ok := t.nameStart(sn[m[2]:m[3]]); ok {
 			start = m[2] + off
-		} else {
-			start = m[3]
 		}
 		check(sn[m[2]:m[3]], sn[m[4]:m[5]], start, m[1])
 	}
