@@ -193,6 +193,7 @@ func newServer(ctx context.Context, s *serveSettings, log *slog.Logger) (*server
 	if err := w.MountStudio(jobs.clips); err != nil {
 		log.Warn("clip studio not mounted", "err", err)
 	}
+	srv.drain = append(srv.drain, func(context.Context) { jobs.clips.CloseEvents() })
 	srv.handler = w.Handler()
 	return srv, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ func benchmarkRender(b *testing.B, size Size, f Format) {
 	}
 	dir := b.TempDir()
 	var clip time.Duration
+	cpu0 := cpuTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t, err := synthesise(context.Background(), tts.ESpeak{}, Sentences(benchScript), v, func(int) {})
@@ -50,6 +52,21 @@ func benchmarkRender(b *testing.B, size Size, f Format) {
 		clip += t.duration()
 	}
 	b.ReportMetric(clip.Seconds()/b.Elapsed().Seconds(), "x_realtime")
+	// CPU seconds of this process and ffmpeg per second of clip: independent of other
+	// load on the machine, unlike the wall-clock multiple.
+	b.ReportMetric((cpuTime()-cpu0).Seconds()/clip.Seconds(), "cpu_s/clip_s")
+}
+
+// cpuTime returns the user and system time of this process and its waited-for children.
+func cpuTime() time.Duration {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return total
 }
 
 func BenchmarkRender640MP4(b *testing.B)   { benchmarkRender(b, Size{640, 360}, MP4) }

@@ -433,3 +433,42 @@ func openDB(t *testing.T) (string, *pgxpool.Pool) {
 	seed(t, pool)
 	return url, pool
 }
+
+func TestSubscribeSeesChangesAndCloses(t *testing.T) {
+	e := setup(t, 0, nil)
+	ch, stop := e.svc.Subscribe()
+	defer stop()
+	next := func() (int64, bool) {
+		select {
+		case id, ok := <-ch:
+			return id, ok
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event within 10 s")
+			return 0, false
+		}
+	}
+	if id, _ := next(); id != 0 {
+		t.Fatalf("first event %d, want 0 (connected)", id)
+	}
+	c, err := e.svc.Queue(context.Background(), clips.Request{LawyerID: 4, Script: "Hello there.",
+		Size: clips.Size{W: 640, H: 360}, Formats: []clips.Format{clips.MP4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := next(); id != c.ID {
+		t.Fatalf("event for clip %d, want %d", id, c.ID)
+	}
+	if err := e.svc.Cancel(context.Background(), c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := next(); id != c.ID {
+		t.Fatalf("event for clip %d after cancel, want %d", id, c.ID)
+	}
+	e.svc.CloseEvents()
+	if _, ok := next(); ok {
+		t.Fatal("channel still open after CloseEvents")
+	}
+	if _, ok := <-func() <-chan int64 { c, _ := e.svc.Subscribe(); return c }(); ok {
+		t.Fatal("Subscribe after CloseEvents gave an open channel")
+	}
+}

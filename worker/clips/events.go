@@ -16,9 +16,10 @@ import (
 // hub fans the notifications of Channel out to subscribers over one connection of its
 // own, opened with the first subscriber and closed with the last.
 type hub struct {
-	mu   sync.Mutex
-	subs map[chan int64]struct{}
-	stop context.CancelFunc
+	mu     sync.Mutex
+	subs   map[chan int64]struct{}
+	stop   context.CancelFunc
+	closed bool
 }
 
 // Subscribe returns a channel that receives the id of every clip that changes, in any
@@ -29,6 +30,11 @@ func (s *Service) Subscribe() (<-chan int64, func()) {
 	ch := make(chan int64, 64)
 	h := &s.hub
 	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		close(ch)
+		return ch, func() {}
+	}
 	if h.subs == nil {
 		h.subs = map[chan int64]struct{}{}
 	}
@@ -44,6 +50,9 @@ func (s *Service) Subscribe() (<-chan int64, func()) {
 		once.Do(func() {
 			h.mu.Lock()
 			defer h.mu.Unlock()
+			if _, ok := h.subs[ch]; !ok {
+				return // closed by CloseEvents
+			}
 			delete(h.subs, ch)
 			close(ch)
 			if len(h.subs) == 0 && h.stop != nil {
@@ -51,6 +60,23 @@ func (s *Service) Subscribe() (<-chan int64, func()) {
 				h.stop = nil
 			}
 		})
+	}
+}
+
+// CloseEvents ends every subscription (closing the channels, so event streams end)
+// and refuses new ones; call it when the server shuts down.
+func (s *Service) CloseEvents() {
+	h := &s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for ch := range h.subs {
+		close(ch)
+	}
+	h.subs = nil
+	if h.stop != nil {
+		h.stop()
+		h.stop = nil
 	}
 }
 

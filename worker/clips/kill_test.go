@@ -15,6 +15,18 @@ import (
 	"fayun/worker/clips"
 )
 
+// encoderRunning reports whether an ffmpeg process writes into dir.
+func encoderRunning(dir string) bool {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err == nil && strings.Contains(string(b), "ffmpeg") && strings.Contains(string(b), dir) {
+			return true
+		}
+	}
+	return false
+}
+
 // buildFayun builds the fayun binary into a temporary directory.
 func buildFayun(t *testing.T) string {
 	t.Helper()
@@ -98,6 +110,14 @@ func TestKilledWorkerRecovers(t *testing.T) {
 		t.Fatalf("no partial file after killing the worker mid-render: %q", listDir(t, dir))
 	}
 	t.Logf("killed worker 1 at %v; left %q", time.Now().Format(time.TimeOnly), listDir(t, dir))
+	// Its ffmpeg dies with it (parent-death signal), so nothing writes on.
+	deadline := time.Now().Add(5 * time.Second)
+	for encoderRunning(dir) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if encoderRunning(dir) {
+		t.Error("ffmpeg of the killed worker is still running")
+	}
 
 	startWorker(t, bin, url, dir, "worker2.log")
 	c = wait(t, e, c.ID, 3*time.Minute)
