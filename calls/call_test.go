@@ -290,9 +290,9 @@ func TestCallGreetsAnswersAndRecords(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("call did not end")
 	}
-	if h.Live() != 0 || h.Speaking() != 0 || h.Faces().IdleStreams() != 0 {
-		t.Errorf("after hangup: live %d speaking %d idle streams %d", h.Live(), h.Speaking(),
-			h.Faces().IdleStreams())
+	if h.Live() != 0 || h.Speaking() != 0 || h.Faces().IdleStreams() != 1 {
+		t.Errorf("after hangup: live %d speaking %d idle streams %d (want 0, 0, 1 lingering)",
+			h.Live(), h.Speaking(), h.Faces().IdleStreams())
 	}
 	tr, err := rec.TranscriptByToken(context.Background(), call.TranscriptToken())
 	if err != nil {
@@ -312,7 +312,10 @@ func TestCallGreetsAnswersAndRecords(t *testing.T) {
 	}
 	cl.pc.Close()
 	close(s.cands)
-	h.Faces().Wait()
+	h.Shutdown(context.Background())
+	if n := h.Faces().IdleStreams(); n != 0 {
+		t.Errorf("%d idle streams after shutdown", n)
+	}
 }
 
 func TestStartRefusals(t *testing.T) {

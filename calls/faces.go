@@ -12,6 +12,10 @@ import (
 	"fayun/media"
 )
 
+// idleLinger is how long a shared idle stream outlives its last viewer, so that callers
+// who come and go do not pay for encoding the loop again each time.
+const idleLinger = 2 * time.Minute
+
 // Faces keeps one avatar per lawyer and one shared idle video stream per avatar that
 // somebody is watching. The idle loop is encoded once and sent to every caller of that
 // lawyer whose avatar is not speaking.
@@ -19,15 +23,20 @@ type Faces struct {
 	log   *slog.Logger
 	video media.VideoConfig
 
-	mu    sync.Mutex
+	mu    sync.Mutex // guards faces; never held while drawing or encoding
 	faces map[int]*face
 	warm  sync.WaitGroup // background cache warm-ups
 }
 
+// face is one lawyer's avatar and idle stream. Its own lock serialises building the
+// idle stream, so joins for other lawyers never wait for it.
 type face struct {
-	avatar  *avatars.Avatar
+	avatar *avatars.Avatar
+
+	mu      sync.Mutex
 	idle    *media.IdleStream
 	viewers int
+	linger  *time.Timer // closes idle after the last viewer left
 }
 
 // NewFaces returns an empty cache producing video of the given size.
@@ -45,89 +54,140 @@ func Persona(l lawyers.Lawyer) avatars.Persona {
 		Firm: l.Firm, YearsPractice: l.YearsPractice}
 }
 
-// Avatar returns the lawyer's avatar, building it on first use.
-func (f *Faces) Avatar(l lawyers.Lawyer) (*avatars.Avatar, error) {
+// face returns the lawyer's face, creating the avatar on first use (cheap: drawing
+// happens later, per size).
+func (f *Faces) face(l lawyers.Lawyer) (*face, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.avatarLocked(l)
-}
-
-func (f *Faces) avatarLocked(l lawyers.Lawyer) (*avatars.Avatar, error) {
 	if fc, ok := f.faces[l.ID]; ok {
-		return fc.avatar, nil
+		return fc, nil
 	}
 	a, err := avatars.New(Persona(l), avatars.Options{Logger: f.log})
 	if err != nil {
 		return nil, fmt.Errorf("calls: avatar of lawyer %d: %w", l.ID, err)
 	}
-	f.faces[l.ID] = &face{avatar: a}
-	return a, nil
+	fc := &face{avatar: a}
+	f.faces[l.ID] = fc
+	return fc, nil
+}
+
+// Avatar returns the lawyer's avatar.
+func (f *Faces) Avatar(l lawyers.Lawyer) (*avatars.Avatar, error) {
+	fc, err := f.face(l)
+	if err != nil {
+		return nil, err
+	}
+	return fc.avatar, nil
 }
 
 // Watch returns the lawyer's avatar and shared idle stream, encoding the idle loop on
 // first use, and counts one more viewer. Call the returned release when the call ends.
 func (f *Faces) Watch(l lawyers.Lawyer) (*avatars.Avatar, *media.IdleStream, func(), error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	a, err := f.avatarLocked(l)
+	fc, err := f.face(l)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	fc := f.faces[l.ID]
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.linger != nil {
+		fc.linger.Stop()
+		fc.linger = nil
+	}
 	if fc.idle == nil {
-		start := time.Now()
-		r, err := a.NewRenderer(f.size())
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("calls: idle renderer of lawyer %d: %w", l.ID, err)
-		}
-		idle, err := media.NewIdleStream(media.IdleStreamConfig{Video: f.video,
-			Loop: avatars.IdleLoopPeriod}, func(dst *image.YCbCr, t time.Duration) {
-			_ = r.Render(dst, t, avatars.Idle)
-		})
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("calls: idle stream of lawyer %d: %w", l.ID, err)
-		}
-		fc.idle = idle
-		f.log.Info("idle stream started", "lawyer_id", l.ID, "took", time.Since(start))
-		// Draw every cached layer of the speaking renderer now, off the call's path, so
-		// the first answer's frames do not stall on a cache miss.
-		if warm, err := a.NewRenderer(f.size()); err == nil {
-			f.warm.Go(warm.Warm)
+		if fc.idle, err = f.startIdle(fc.avatar, l.ID); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	fc.viewers++
 	var once sync.Once
-	release := func() { once.Do(func() { f.release(l.ID) }) }
-	return a, fc.idle, release, nil
+	release := func() { once.Do(func() { f.release(fc, l.ID) }) }
+	return fc.avatar, fc.idle, release, nil
 }
 
-func (f *Faces) release(id int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fc := f.faces[id]
-	if fc == nil {
+// startIdle renders and encodes the avatar's idle loop, and warms the speaking
+// renderer's caches in the background so the first answer does not stall on them.
+func (f *Faces) startIdle(a *avatars.Avatar, id int) (*media.IdleStream, error) {
+	start := time.Now()
+	r, err := a.NewRenderer(f.size())
+	if err != nil {
+		return nil, fmt.Errorf("calls: idle renderer of lawyer %d: %w", id, err)
+	}
+	idle, err := media.NewIdleStream(media.IdleStreamConfig{Video: f.video,
+		Loop: avatars.IdleLoopPeriod}, func(dst *image.YCbCr, t time.Duration) {
+		_ = r.Render(dst, t, avatars.Idle)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("calls: idle stream of lawyer %d: %w", id, err)
+	}
+	f.log.Info("idle stream started", "lawyer_id", id, "took", time.Since(start))
+	if warm, err := a.NewRenderer(f.size()); err == nil {
+		f.warm.Go(warm.Warm)
+	}
+	return idle, nil
+}
+
+func (f *Faces) release(fc *face, id int) {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	fc.viewers--
+	if fc.viewers > 0 || fc.idle == nil {
 		return
 	}
-	fc.viewers--
-	if fc.viewers == 0 && fc.idle != nil {
-		fc.idle.Close()
-		fc.idle = nil
-		f.log.Info("idle stream stopped", "lawyer_id", id)
+	idle := fc.idle
+	fc.linger = time.AfterFunc(idleLinger, func() {
+		fc.mu.Lock()
+		defer fc.mu.Unlock()
+		if fc.viewers == 0 && fc.idle == idle {
+			fc.idle.Close()
+			fc.idle = nil
+			fc.linger = nil
+			f.log.Info("idle stream stopped", "lawyer_id", id)
+		}
+	})
+}
+
+// Close stops every idle stream, watched or lingering, and waits for warm-ups.
+func (f *Faces) Close() {
+	f.mu.Lock()
+	all := make([]*face, 0, len(f.faces))
+	for _, fc := range f.faces {
+		all = append(all, fc)
 	}
+	f.mu.Unlock()
+	for _, fc := range all {
+		fc.mu.Lock()
+		if fc.linger != nil {
+			fc.linger.Stop()
+			fc.linger = nil
+		}
+		if fc.idle != nil {
+			fc.idle.Close()
+			fc.idle = nil
+		}
+		fc.mu.Unlock()
+	}
+	f.warm.Wait()
 }
 
 // Wait waits for background cache warm-ups to finish.
 func (f *Faces) Wait() { f.warm.Wait() }
 
-// IdleStreams returns how many shared idle streams are running.
+// IdleStreams returns how many shared idle streams are running, lingering ones
+// included.
 func (f *Faces) IdleStreams() int {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	n := 0
+	all := make([]*face, 0, len(f.faces))
 	for _, fc := range f.faces {
+		all = append(all, fc)
+	}
+	f.mu.Unlock()
+	n := 0
+	for _, fc := range all {
+		fc.mu.Lock()
 		if fc.idle != nil {
 			n++
 		}
+		fc.mu.Unlock()
 	}
 	return n
 }

@@ -206,7 +206,8 @@ func (h *Host) forget(id string) {
 	h.mu.Unlock()
 }
 
-// Shutdown hangs up every call and waits for them to end or ctx to expire.
+// Shutdown hangs up every call, waits for them to end or ctx to expire, and stops the
+// shared idle streams.
 func (h *Host) Shutdown(ctx context.Context) {
 	h.mu.Lock()
 	live := make([]*Call, 0, len(h.calls))
@@ -224,5 +225,5 @@ func (h *Host) Shutdown(ctx context.Context) {
 			return
 		}
 	}
-	h.faces.Wait()
+	h.faces.Close()
 }

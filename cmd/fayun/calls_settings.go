@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,11 +31,15 @@ type callSettings struct {
 
 func (c *callSettings) register(fs *envflag.Set) {
 	fs.Int(&c.maxCalls, "max-calls", 400, "live calls this node accepts (0 = no limit)")
-	fs.Int(&c.maxSpeaking, "max-speaking", 24,
-		"avatars allowed to think or speak at once; beyond it new calls are refused (0 = no limit)")
-	fs.Int(&c.maxCPU, "max-cpu", 0,
+	// Defaults scale with the machine: a speaking avatar costs about a twentieth of a core
+	// (docs/benchmarks.md), and joins stop before the node runs out of CPU so that calls
+	// already running keep their frame rate.
+	fs.Int(&c.maxSpeaking, "max-speaking", 6*runtime.NumCPU(),
+		"avatars allowed to think or speak at once; beyond it new calls are refused "+
+			"(0 = no limit; default 6 per core)")
+	fs.Int(&c.maxCPU, "max-cpu", 85*runtime.NumCPU(),
 		"refuse new calls while this process uses more CPU than this, in percent of one core "+
-			"(200 = two cores; 0 = no limit)")
+			"(0 = no limit; default 85 per core)")
 	fs.String(&c.recordDir, "record-dir", "",
 		"save each caller's audio as WAV here (empty = no recording); the call page announces it")
 }
