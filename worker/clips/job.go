@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -551,42 +550,67 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 // Wait follows clip id until it is finished, calling each with every new state (at
 // least once). It listens on Channel and also polls every second, so it works across
-// processes and survives lost notifications.
+// processes and survives lost notifications; while the database is unreachable it keeps
+// trying until ctx ends.
 func (s *Service) Wait(ctx context.Context, id int64, each func(Clip)) (Clip, error) {
+	var last Clip
+	first := true
+	for {
+		done, err := s.waitConn(ctx, id, func(c Clip) {
+			if first || c.Status != last.Status || c.Progress != last.Progress || c.Error != last.Error {
+				each(c)
+				first = false
+			}
+			last = c
+		})
+		switch {
+		case done:
+			return last, nil
+		case errors.Is(err, ErrNotFound):
+			return last, err
+		case ctx.Err() != nil:
+			return last, ctx.Err()
+		}
+		s.cfg.Log.WarnContext(ctx, "waiting for clip: database trouble, retrying", "clip_id", id, "err", err)
+		select {
+		case <-ctx.Done():
+			return last, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// waitConn follows the clip on one listening connection until the clip is finished
+// (done) or something fails.
+func (s *Service) waitConn(ctx context.Context, id int64, seen func(Clip)) (done bool, err error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
-		return Clip{}, fmt.Errorf("clips: wait: %w", err)
+		return false, fmt.Errorf("clips: wait: %w", err)
 	}
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return Clip{}, fmt.Errorf("clips: wait: %w", err)
+		return false, fmt.Errorf("clips: wait: %w", err)
 	}
 	defer func() {
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "UNLISTEN "+Channel)
 	}()
-	var last Clip
-	first := true
 	for {
 		c, err := s.Get(ctx, id)
 		if err != nil {
-			return Clip{}, err
+			return false, err
 		}
-		if first || c.Status != last.Status || c.Progress != last.Progress || c.Error != last.Error {
-			each(c)
-			first = false
-		}
-		last = c
+		seen(c)
 		if c.Status.Final() {
-			return c, nil
+			return true, nil
 		}
 		wctx, cancel := context.WithTimeout(ctx, time.Second)
 		_, err = conn.Conn().WaitForNotification(wctx)
 		cancel()
 		if ctx.Err() != nil {
-			return last, ctx.Err()
+			return false, ctx.Err()
 		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "timeout") {
-			return last, fmt.Errorf("clips: wait: %w", err)
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return false, fmt.Errorf("clips: wait: %w", err)
 		}
 	}
 }
