@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
 	"fayun/dialog"
@@ -54,7 +55,8 @@ type LawyerLeg struct {
 	mu         sync.Mutex
 	videoSSRC  webrtc.SSRC
 	hasVideo   bool
-	forwarding [2]bool // audio, video swapped onto the caller's senders
+	forwarding [2]bool         // audio, video swapped onto the caller's senders
+	streams    [2]continuation // where the lawyer's packets land on the caller's streams
 
 	wg       sync.WaitGroup
 	stopOnce sync.Once
@@ -196,11 +198,61 @@ func (l *LawyerLeg) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			if err != nil {
 				return
 			}
+			if !l.rewrite(kind, p) {
+				return
+			}
 			if err := dst.WriteRTP(p); err != nil && !errors.Is(err, io.ErrClosedPipe) {
 				c.log.Debug("write lawyer rtp", "err", err)
 			}
 		}
 	}()
+}
+
+// continuation maps the lawyer's RTP sequence numbers and timestamps onto the caller's
+// stream, which the avatar's sender started: to the caller the lawyer's packets continue
+// that stream (RFC 3550 §5.1). Without it Chromium takes the jump for old packets about
+// half the time and decodes none of the lawyer's video.
+type continuation struct {
+	started       bool
+	inSeq, outSeq uint16 // the lawyer's first packet and where it landed
+	inTS, outTS   uint32
+	nextSeq       uint16 // after the highest sequence number written
+	lastTS        uint32
+}
+
+// rewrite puts packet p of the lawyer's stream kind onto the caller's stream; it reports
+// false once the leg has ended.
+func (l *LawyerLeg) rewrite(kind int, p *rtp.Packet) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.done:
+		return false
+	default:
+	}
+	k := &l.streams[kind]
+	if !k.started {
+		if kind == 0 {
+			k.outSeq, k.outTS = l.c.audio.Position(time.Now())
+		} else {
+			k.outSeq, k.outTS = l.c.video.Position(time.Now())
+		}
+		k.inSeq, k.inTS, k.started = p.SequenceNumber, p.Timestamp, true
+		k.nextSeq, k.lastTS = k.outSeq, k.outTS
+	}
+	seq := k.outSeq + (p.SequenceNumber - k.inSeq)
+	ts := k.outTS + (p.Timestamp - k.inTS)
+	p.SequenceNumber, p.Timestamp = seq, ts
+	if int16(seq-k.nextSeq) >= 0 {
+		k.nextSeq = seq + 1
+	}
+	if int32(ts-k.lastTS) > 0 {
+		k.lastTS = ts
+	}
+	// The lawyer's header extensions were negotiated with the lawyer's browser, whose
+	// extension ids need not match the caller's (RFC 8285 §5).
+	p.Extension, p.Extensions, p.ExtensionProfile = false, nil, 0
+	return true
 }
 
 // swap puts track on the caller's audio (0) or video (1) sender, or back the avatar's.
@@ -329,6 +381,13 @@ func (l *LawyerLeg) stop() bool {
 		l.mu.Lock()
 		close(l.done)
 		c := l.c
+		// The avatar's senders go on after the lawyer's last packets.
+		if k := l.streams[0]; k.started {
+			c.audio.Continue(k.nextSeq)
+		}
+		if k := l.streams[1]; k.started {
+			c.video.Continue(k.nextSeq, k.lastTS)
+		}
 		for kind, tr := range c.tracks {
 			if l.forwarding[kind] {
 				if err := c.senders[kind].ReplaceTrack(tr); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"fayun/accounts"
 	"fayun/calls"
+	"fayun/dialog/answer"
 	"fayun/handoffs"
 	"fayun/lawyers"
 )
@@ -268,8 +269,19 @@ func pathID(r *http.Request) (int64, bool) {
 
 type detailView struct {
 	Handoff    handoffs.Handoff      `json:"handoff"`
-	Transcript []calls.StoredTurn    `json:"transcript"`
+	Transcript []turnView            `json:"transcript"`
 	Audit      []handoffs.AuditEntry `json:"audit"`
+}
+
+// turnView is one stored turn of the call as the console reads it.
+type turnView struct {
+	Seq         int               `json:"seq"`
+	Question    string            `json:"question"`
+	Typed       bool              `json:"typed"`
+	Answer      string            `json:"answer"`
+	Citations   []answer.Citation `json:"citations"`
+	Interrupted bool              `json:"interrupted"`
+	At          time.Time         `json:"at"`
 }
 
 // detail shows a request with its summary and transcript. Any signed-in lawyer may
@@ -291,17 +303,23 @@ func (c *Console) detail(w http.ResponseWriter, r *http.Request) {
 		c.queueError(w, r, handoffs.ErrNotYours)
 		return
 	}
-	v := detailView{Handoff: h}
-	if v.Transcript, err = c.cfg.Records.Turns(ctx, h.CallID); err != nil {
+	v := detailView{Handoff: h, Transcript: []turnView{}}
+	turns, err := c.cfg.Records.Turns(ctx, h.CallID)
+	if err != nil {
 		c.queueError(w, r, err)
 		return
+	}
+	for _, t := range turns {
+		cites := t.Citations
+		if cites == nil {
+			cites = []answer.Citation{}
+		}
+		v.Transcript = append(v.Transcript, turnView{Seq: t.Seq, Question: t.Question,
+			Typed: t.Typed, Answer: t.Answer, Citations: cites, Interrupted: t.Interrupted, At: t.At})
 	}
 	if v.Audit, err = c.cfg.Queue.Audit(ctx, id); err != nil {
 		c.queueError(w, r, err)
 		return
-	}
-	if v.Transcript == nil {
-		v.Transcript = []calls.StoredTurn{}
 	}
 	writeJSON(w, http.StatusOK, v)
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -54,7 +55,9 @@ func TestHandoffToLawyerAndBack(t *testing.T) {
 	srv := browsertest.StartServer(t, browsertest.Options{Laws: true})
 	seedLawyer(t, srv, "5")
 
-	caller := browsertest.NewBrowser(t, browsertest.BrowserOptions{})
+	// The caller's microphone is silent (so the avatar hears no question), but its audio
+	// still flows to the lawyer, whose console must decode it.
+	caller := browsertest.NewBrowser(t, browsertest.BrowserOptions{FakeAudio: silenceWAV(t, 90)})
 	lawyer := browsertest.NewBrowser(t, browsertest.BrowserOptions{})
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -64,13 +67,16 @@ func TestHandoffToLawyerAndBack(t *testing.T) {
 				`JSON.stringify(window.fayunConsole && window.fayunConsole.errors)`))
 			t.Logf("detail: %s", browsertest.Eval[string](t, lawyer,
 				`fetch("/api/console/handoffs/1").then(r => r.text())`))
+			t.Logf("caller video: %s", browsertest.Eval[string](t, caller, `fayunCall.pc.getStats().then(
+				st => { const o = []; st.forEach(s => { if (s.type === "inbound-rtp") o.push(s); });
+				return JSON.stringify(o); })`))
 			t.Logf("caller: %s", browsertest.Eval[string](t, caller,
 				`JSON.stringify({states: fayunCall.states, turns: fayunCall.turns, errors: fayunCall.errors})`))
 		}
 	})
 	signInToConsole(t, lawyer, srv, "5")
 
-	openCall(t, caller, srv, "5", "zh", false)
+	openCall(t, caller, srv, "5", "zh", true)
 	browsertest.WaitFor(t, caller, "the greeting", greeted, 20*time.Second)
 	browsertest.WaitFor(t, caller, "avatar video", videoFrames+" > 10", 20*time.Second)
 	err := chromedp.Do(caller,
@@ -117,6 +123,9 @@ func TestHandoffToLawyerAndBack(t *testing.T) {
 	base := browsertest.Eval[int](t, caller, videoFrames)
 	browsertest.WaitFor(t, caller, "the lawyer's video frames", videoFrames+" > "+strconv.Itoa(base+30),
 		20*time.Second)
+	samples := browsertest.Eval[int](t, caller, audioSamples)
+	browsertest.WaitFor(t, caller, "the lawyer's voice", audioSamples+" > "+strconv.Itoa(samples+48000),
+		20*time.Second)
 	browsertest.Screenshot(t, caller, "handoff-caller-lawyer")
 	browsertest.Screenshot(t, lawyer, "handoff-console-incall")
 
@@ -137,4 +146,15 @@ func TestHandoffToLawyerAndBack(t *testing.T) {
 		`!window.fayunConsole.pc && document.getElementById("incall").hidden === false`, 10*time.Second)
 	browsertest.Screenshot(t, caller, "handoff-caller-back")
 	browsertest.Screenshot(t, lawyer, "handoff-console-after")
+}
+
+// silenceWAV makes a WAV of seconds of silence for Chromium's fake microphone.
+func silenceWAV(t *testing.T, seconds int) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "silence.wav")
+	args := []string{"-n", "-r", "48000", "-c", "1", "-b", "16", out, "trim", "0", strconv.Itoa(seconds)}
+	if b, err := exec.Command("sox", args...).CombinedOutput(); err != nil {
+		t.Fatalf("sox: %v: %s", err, b)
+	}
+	return out
 }

@@ -100,6 +100,10 @@ type AudioSender struct {
 
 	sent, flushed, spurts, encErrs atomic.Uint64
 
+	// nextSeq is the sequence number of the next packet, mirrored for Position; resume, when
+	// not negative, is the one Continue set for the run goroutine to take.
+	nextSeq, resume atomic.Int32
+
 	// Owned by the run goroutine.
 	seq    uint16
 	clock  rtpClock
@@ -139,6 +143,8 @@ func NewAudioSender(track *webrtc.TrackLocalStaticRTP, cfg AudioSenderConfig) (
 		encBuf: make([]byte, opus.MaxPacketBytes),
 		done:   make(chan struct{}),
 	}
+	s.nextSeq.Store(int32(s.seq))
+	s.resume.Store(-1)
 	s.pool.New = func() any { return new(pcmFrame) }
 	s.wg.Add(1)
 	go s.run()
@@ -260,6 +266,20 @@ func (s *AudioSender) PlayedSamples() uint64 { return s.played.Load() }
 // QueuedFrames returns the number of 20 ms frames waiting to be sent.
 func (s *AudioSender) QueuedFrames() int { return len(s.queue) }
 
+// Position returns the sequence number the sender's next packet would carry and the RTP
+// timestamp of instant now on its stream, for another source put on the same RTP sender to
+// continue the stream (see VideoSender.Position). The timestamps follow the wall clock.
+func (s *AudioSender) Position(now time.Time) (seq uint16, ts uint32) {
+	return uint16(s.nextSeq.Load()), s.clock.at(now)
+}
+
+// Continue makes the sender's next packet carry sequence number seq, after another
+// source's packets; it starts a talkspurt (marker bit), since the timestamps jump to now.
+func (s *AudioSender) Continue(seq uint16) {
+	s.resume.Store(int32(seq))
+	s.nextSeq.Store(int32(seq))
+}
+
 // Stats returns counters since the sender started.
 func (s *AudioSender) Stats() AudioSenderStats {
 	return AudioSenderStats{
@@ -363,6 +383,9 @@ func (s *AudioSender) send(f *pcmFrame, slot time.Time, marker bool) {
 		}
 		return
 	}
+	if r := s.resume.Swap(-1); r >= 0 {
+		s.seq, marker = uint16(r), true
+	}
 	s.pkt.Header = rtp.Header{
 		Version:        2,
 		Marker:         marker,
@@ -371,6 +394,7 @@ func (s *AudioSender) send(f *pcmFrame, slot time.Time, marker bool) {
 	}
 	s.pkt.Payload = s.encBuf[:n]
 	s.seq++
+	s.nextSeq.Store(int32(s.seq))
 	if err := s.track.WriteRTP(&s.pkt); err != nil {
 		s.log.Debug("audio rtp write failed", "err", err)
 		return

@@ -388,6 +388,32 @@ func (v *VideoSender) RequestKeyframe() {
 	}
 }
 
+// Position returns the sequence number the sender's next packet would carry and the RTP
+// timestamp of instant now on its stream. Another source put on the same RTP sender
+// (RTPSender.ReplaceTrack, as when a lawyer joins a call) continues the stream from there, so
+// the receiver sees one stream going on (RFC 3550 §5.1) rather than a jump it may take for
+// old packets.
+func (v *VideoSender) Position(now time.Time) (seq uint16, ts uint32) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	ts = v.clock.at(now)
+	if v.sentAny && int32(ts-v.lastTS) <= 0 {
+		ts = v.lastTS + 1
+	}
+	return v.seq, ts
+}
+
+// Continue makes the sender go on after another source's packets: its next packet carries
+// sequence number seq and a timestamp after ts.
+func (v *VideoSender) Continue(seq uint16, ts uint32) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.seq = seq
+	if !v.sentAny || int32(ts-v.lastTS) > 0 {
+		v.lastTS, v.sentAny = ts, true
+	}
+}
+
 // Stats returns counters since the sender started.
 func (v *VideoSender) Stats() VideoSenderStats {
 	v.mu.Lock()
