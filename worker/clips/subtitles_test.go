@@ -1,6 +1,9 @@
 package clips
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +63,25 @@ func TestASSEvents(t *testing.T) {
 	}
 	if n := strings.Count(s, ",Sub,,"); n != 3 {
 		t.Errorf("%d subtitle events, want 3 (one, then a long cue in two groups)", n)
+	}
+}
+
+// TestSubtitleFontIsNotoCJK checks that libass, through fontconfig, draws the
+// subtitles with Noto Sans CJK SC (Debian fonts-noto-cjk), not a fallback font.
+func TestSubtitleFontIsNotoCJK(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "subs.ass")
+	s := ASS(Size{640, 360}, []Cue{{Text: "您好，试用期最长六个月。", End: time.Second}}, "", time.Second)
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-loglevel", "verbose", "-f", "lavfi",
+		"-i", "color=size=640x360:duration=1", "-vf", "subtitles=filename="+filterQuote(path),
+		"-f", "null", "-").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffmpeg: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "fontselect: (Noto Sans CJK SC") ||
+		!strings.Contains(string(out), "NotoSansCJKsc") {
+		t.Errorf("libass did not select Noto Sans CJK SC:\n%s", out)
 	}
 }
