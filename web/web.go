@@ -128,7 +128,7 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 
 func cacheStatic(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("Cache-Control", "no-cache") // embedded files carry no dates; always revalidate
 		h.ServeHTTP(w, r)
 	})
 }
