@@ -4,18 +4,22 @@ const zh = root.dataset.lang !== "en";
 const me = Number(root.dataset.lawyer);
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
+const labels = JSON.parse($("console-labels").textContent);
+const topicName = (c) => (c && labels.topics[c]) || c || "—";
+const reasonName = (c) => (c && labels.reasons[c]) || c || "—";
 const T = zh ? {
   title: "律师工作台", offer: "请您接听", waiting: "等待", sec: "秒", min: "分",
   taken: "已被其他律师接听", accepted: "已接听，正在接入通话…", media: "请允许摄像头和麦克风后重试。",
   you: "咨询人", avatar: "数字律师", lawyer: "律师", left: "已交还数字律师", ended: "通话已结束",
   topic: "主题", reason: "原因", callback: "回电", mine: "我的通话", lost: "连接中断，正在重连…",
+  phone: "电话", wechat: "微信", incall: "通话中",
 } : {
   title: "Lawyer console", offer: "Offered to you", waiting: "waiting", sec: "s", min: "min",
   taken: "Another lawyer already took this call", accepted: "Accepted, joining the call…",
   media: "Please allow the camera and microphone, then retry.", you: "Caller",
   avatar: "Digital lawyer", lawyer: "Lawyer", left: "Handed back to the avatar",
   ended: "The call has ended", topic: "Topic", reason: "Reason", callback: "Call back",
-  mine: "My call", lost: "Connection lost, reconnecting…",
+  mine: "My call", lost: "Connection lost, reconnecting…", phone: "Phone", wechat: "WeChat", incall: "In the call",
 };
 
 let state = { queue: [], callbacks: [], offers: 0 };
@@ -55,7 +59,7 @@ function render() {
     b.dataset.id = h.id;
     if (h.id === selected) b.setAttribute("aria-current", "true");
     const tag = h.offered_to_me ? `${T.offer} · ` : h.mine ? `${T.mine} · ` : "";
-    b.textContent = `${tag}${h.topic || "—"} · ${T.waiting} ${waited(h.waiting_s)}` +
+    b.textContent = `${tag}${topicName(h.topic)} · ${T.waiting} ${waited(h.waiting_s)}` +
       (h.enterprise ? ` · ${h.enterprise}` : "");
     b.onclick = () => select(h.id);
     li.append(b);
@@ -68,12 +72,14 @@ function render() {
   for (const c of state.callbacks) {
     const li = document.createElement("li");
     const b = document.createElement("button");
-    b.textContent = `${c.contact_kind === "wechat" ? "微信" : "☎"} ${c.contact} · ${c.time_window || ""} · ${c.topic}`;
+    b.textContent = `${c.contact_kind === "wechat" ? T.wechat : T.phone} ${c.contact} · ` +
+      `${c.time_window || "—"} · ${topicName(c.topic)}`;
     b.title = T.callback;
     b.onclick = async () => { await api("POST", `/api/console/callbacks/${c.id}/done`); refresh(); };
     li.append(b);
     cb.append(li);
   }
+  $("callbacks-empty").hidden = state.callbacks.length > 0;
   const n = state.queue.filter((h) => !h.mine).length;
   document.title = `${state.offers ? "🔔 " : ""}(${n}) ${T.title}`;
   root.classList.toggle("ringing", state.offers > 0);
@@ -117,7 +123,8 @@ async function select(id) {
     $("detail-pick").hidden = true;
     $("detail").hidden = false;
     const h = d.handoff;
-    $("detail-meta").textContent = `${T.topic}: ${h.topic || "—"} · ${T.reason}: ${h.reason || "—"}` +
+    $("accept").parentElement.hidden = !(h.status === "waiting" || h.status === "offered");
+    $("detail-meta").textContent = `${T.topic}: ${topicName(h.topic)} · ${T.reason}: ${reasonName(h.reason)}` +
       (h.enterprise ? ` · ${h.enterprise}` : "");
     $("detail-summary").textContent = h.summary || "—";
     const tr = $("detail-transcript");
@@ -185,13 +192,22 @@ async function startMedia() {
   const remote = new MediaStream();
   pc.ontrack = (e) => {
     remote.addTrack(e.track);
-    $("remote").srcObject = remote;
+    if (e.track.kind === "video") {
+      // Callers usually talk by microphone only; their picture shows when they send one.
+      $("remote").srcObject = remote;
+      $("remote").hidden = false;
+      root.classList.add("has-caller-video");
+    }
     $("remote-audio").srcObject = remote;
   };
   pc.onicecandidate = (e) => { if (e.candidate) send({ type: "candidate", candidate: e.candidate.toJSON() }); };
   const offer = await pc.createOffer();
   await pc.setLocalDescription(offer);
   send({ type: "offer", sdp: offer.sdp });
+  $("incall-h").textContent = T.incall;
+  $("incall-media").hidden = false;
+  // The conversation so far stays in view; the live captions continue it.
+  $("live-captions").replaceChildren(...[...$("detail-transcript").children].map((n) => n.cloneNode(true)));
   $("incall").hidden = false;
   $("detail").hidden = true;
 }
@@ -202,6 +218,7 @@ async function mediaStats() {
   const totals = { audioSamples: 0, videoFrames: 0 };
   (await pc.getStats()).forEach((s) => {
     if (s.type !== "inbound-rtp") return;
+    if (s.kind === "audio") $("caller-level").value = s.audioLevel || 0;
     if (s.kind === "audio") totals.audioSamples += s.totalSamplesReceived || 0;
     if (s.kind === "video") totals.videoFrames += s.framesDecoded || 0;
   });
@@ -215,7 +232,12 @@ function stopMedia(msg) {
   joining = 0;
   if (local) for (const t of local.getTracks()) t.stop();
   local = null;
-  $("live-captions").replaceChildren(line("", msg));
+  $("self").srcObject = null;
+  $("remote").srcObject = null;
+  $("remote").hidden = true;
+  root.classList.remove("has-caller-video");
+  $("incall-media").hidden = true;
+  $("incall-h").textContent = msg;
 }
 
 function connect() {
