@@ -158,3 +158,58 @@ func silenceWAV(t *testing.T, seconds int) string {
 	}
 	return out
 }
+
+func TestHandoffUnansweredLeavesACallback(t *testing.T) {
+	srv := browsertest.StartServer(t, browsertest.Options{})
+	seedLawyer(t, srv, "7")
+	caller := browsertest.NewBrowser(t, browsertest.BrowserOptions{})
+	lawyer := browsertest.NewBrowser(t, browsertest.BrowserOptions{})
+	err := chromedp.Do(lawyer, // signed in but off duty: nobody can take the call
+		chromedp.Navigate(srv.URL+"/signin?next=/console"),
+		chromedp.WaitVisible(chromedp.CSS("#login")),
+		chromedp.SendKeys(chromedp.CSS("#login"), "7"),
+		chromedp.SendKeys(chromedp.CSS("#password"), devPassword),
+		chromedp.Click(chromedp.CSS(".auth-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#console")),
+	)
+	if err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+
+	openCall(t, caller, srv, "7", "zh", false)
+	browsertest.WaitFor(t, caller, "the greeting", greeted, 20*time.Second)
+	if err := chromedp.Do(caller, chromedp.Click(chromedp.CSS("#human"))); err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, caller, "the honest answer", `window.fayunCall.handoffs.includes("unanswered")
+		&& !document.getElementById("callback-panel").hidden &&
+		document.getElementById("banner").textContent.includes("没有真人律师")`, 15*time.Second)
+
+	// A contact the server refuses, then a good one.
+	err = chromedp.Do(caller,
+		chromedp.SendKeys(chromedp.CSS("#callback-contact"), "call me!"),
+		chromedp.Click(chromedp.CSS("#callback-send")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, caller, "the refusal", `!document.getElementById("callback-error").hidden`,
+		10*time.Second)
+	browsertest.Eval[bool](t, caller, `document.getElementById("callback-contact").value = "",
+		document.getElementById("callback-window").selectedIndex = 2, true`)
+	err = chromedp.Do(caller,
+		chromedp.SendKeys(chromedp.CSS("#callback-contact"), "138 0013 8000"),
+		chromedp.Click(chromedp.CSS("#callback-send")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	browsertest.WaitFor(t, caller, "the saved callback", `window.fayunCall.callback === "saved" &&
+		!document.getElementById("callback-done").hidden`, 10*time.Second)
+	browsertest.Screenshot(t, caller, "handoff-caller-callback")
+
+	// The callback request appears in the console.
+	browsertest.WaitFor(t, lawyer, "the callback in the console", `document.getElementById("callbacks")
+		.textContent.includes("138 0013 8000")`, 20*time.Second)
+	browsertest.Screenshot(t, lawyer, "handoff-console-callback")
+}

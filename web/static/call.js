@@ -14,6 +14,7 @@ const call = {
   id: "", resume: "", lang: root.dataset.lang || "zh",
   state: "idle", ended: false, hungUp: false, reconnects: 0,
   captions: [], citations: [], states: [], turns: [], errors: [],
+  handoffs: [], lawyer: null, callback: "",
   pendingCandidates: [],
 };
 window.fayunCall = call;
@@ -249,14 +250,77 @@ function onEvent(e) {
         $("status").title = fmt(T.latency, e.voice_to_voice_ms || e.total_ms);
       }
       return;
+    case "handoff": return onHandoff(e);
+    case "lawyer": return onLawyer(e);
+    case "callback":
+      call.callback = e.status;
+      $("callback").hidden = true;
+      $("callback-done").hidden = false;
+      return;
     case "error":
       call.errors.push(e);
+      if (e.code === "bad_callback") { callbackError(T.callback_bad); return; }
       banner("warn", (T.error_prefix || "") + (e.message || e.code));
       return;
   }
 }
 
+// --- a human lawyer (docs/protocol.md §3: handoff and lawyer events) ------------------
+
+function lawyerLabel(l) { return (l && l.name) || T.lawyer_name; }
+
+// onHandoff follows the request for a person: requested, accepted, unanswered, or
+// unavailable/failed.
+function onHandoff(e) {
+  call.handoffs.push(e.status);
+  switch (e.status) {
+    case "requested": banner("info", T.handoff_requested); break;
+    case "accepted": banner("info", T.handoff_accepted.replace("%s", lawyerLabel(e.lawyer))); break;
+    case "unanswered":
+      banner("warn", T.handoff_unanswered);
+      $("callback-panel").hidden = false;
+      $("callback-contact").focus({ preventScroll: true });
+      break;
+    default: banner("warn", T.handoff_unavailable);
+  }
+}
+
+// onLawyer shows who the caller is talking to while a lawyer is in the call.
+function onLawyer(e) {
+  if (e.status === "joined") {
+    call.lawyer = e.lawyer || {};
+    $("who-name").textContent = lawyerLabel(e.lawyer);
+    root.classList.add("with-lawyer");
+    banner("info", T.handoff_joined.replace("%s", lawyerLabel(e.lawyer)));
+  } else if (e.status === "left") {
+    call.lawyer = null;
+    $("who-name").textContent = root.dataset.name;
+    root.classList.remove("with-lawyer");
+    banner("info", T.handoff_left);
+    setTimeout(() => { if (!call.lawyer) banner(); }, 6000);
+  }
+}
+
+function callbackError(text) {
+  const p = $("callback-error");
+  p.textContent = text;
+  p.hidden = !text;
+  $("callback-contact").setAttribute("aria-invalid", String(Boolean(text)));
+}
+
+$("callback").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  const contact = String(form.get("contact") || "").trim();
+  const kind = String(form.get("contact_kind"));
+  // The server checks the number or id (handoffs.plausibleContact) and answers bad_callback.
+  if (!contact) { callbackError(T.callback_bad); return; }
+  callbackError("");
+  sendEvent({ type: "callback", contact_kind: kind, contact, window: String(form.get("window")) });
+});
+
 function caption(e) {
+  e.text = e.text || "";
   call.captions.push(e);
   const box = $("captions");
   box.textContent = e.text + (e.interrupted ? " " + T.interrupted : "");
