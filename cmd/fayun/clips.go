@@ -102,7 +102,8 @@ type backgroundJobs struct {
 	wg    sync.WaitGroup
 }
 
-func newBackgroundJobs(s *serveSettings, pool *pgxpool.Pool, log *slog.Logger) (*backgroundJobs, error) {
+func newBackgroundJobs(s *serveSettings, pool *pgxpool.Pool,
+	log *slog.Logger) (*backgroundJobs, error) {
 	cs, err := s.clips.service(pool, log)
 	if err != nil {
 		return nil, err

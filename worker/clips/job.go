@@ -347,7 +347,8 @@ func (s *Service) render(ctx context.Context, a *attempt, c Clip) error {
 		}
 		job.ass = filepath.Join(s.cfg.Dir, tmp+".ass.part")
 		defer os.Remove(job.ass)
-		if err := os.WriteFile(job.ass, []byte(ASS(c.Size, cues, c.Title, t.duration())), 0o644); err != nil {
+		subs := ASS(c.Size, cues, c.Title, t.duration())
+		if err := os.WriteFile(job.ass, []byte(subs), 0o644); err != nil {
 			return fmt.Errorf("write subtitles: %w", err)
 		}
 	}
@@ -571,7 +572,8 @@ func (s *Service) Wait(ctx context.Context, id int64, each func(Clip)) (Clip, er
 		case ctx.Err() != nil:
 			return last, ctx.Err()
 		}
-		s.cfg.Log.WarnContext(ctx, "waiting for clip: database trouble, retrying", "clip_id", id, "err", err)
+		s.cfg.Log.WarnContext(ctx, "waiting for clip: database trouble, retrying",
+			"clip_id", id, "err", err)
 		select {
 		case <-ctx.Done():
 			return last, ctx.Err()

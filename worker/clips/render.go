@@ -165,9 +165,12 @@ func codecArgs(f Format, s Size) []string {
 		if s.W > 640 {
 			rate = "2M"
 		}
-		// No look-ahead and two threads: a third of the CPU of ffmpeg's defaults.
+		// No look-ahead, two threads, and blocks that barely change (the still
+		// background) are not re-encoded: a third of the CPU of ffmpeg's defaults at
+		// 640×360 and of the plain realtime settings at 1280×720 (docs/bench-clips.md).
 		return []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8",
-			"-lag-in-frames", "0", "-threads", "2", "-b:v", rate, "-g", gop, "-c:a", "libopus", "-b:a", "64k", "-f", "webm"}
+			"-lag-in-frames", "0", "-threads", "2", "-static-thresh", "200", "-b:v", rate,
+			"-g", gop, "-c:a", "libopus", "-b:a", "64k", "-f", "webm"}
 	}
 	return []string{"-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
 		"-pix_fmt", "yuv420p", "-g", gop, "-c:a", "aac", "-b:a", "128k",

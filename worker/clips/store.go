@@ -157,7 +157,8 @@ func (s *Service) insertJob(ctx context.Context, tx pgx.Tx, c *Clip) error {
 		return fmt.Errorf("insert job: %w", err)
 	}
 	c.JobID = res.Job.ID
-	if _, err := tx.Exec(ctx, "UPDATE clips SET job_id = $2 WHERE id = $1", c.ID, c.JobID); err != nil {
+	_, err = tx.Exec(ctx, "UPDATE clips SET job_id = $2 WHERE id = $1", c.ID, c.JobID)
+	if err != nil {
 		return fmt.Errorf("record job: %w", err)
 	}
 	_, err = tx.Exec(ctx, "SELECT pg_notify($1, $2::bigint::text)", Channel, c.ID)
