@@ -132,10 +132,10 @@ type Conversation struct {
 	dropped atomic.Int64 // audio chunks dropped because the loop was behind
 
 	// Owned by the run loop.
-	lang     string
-	det      *vad.Detector
-	cancel   context.CancelFunc // of the turn in progress, nil when none
-	turnID   int
+	lang   string
+	det    *vad.Detector
+	cancel context.CancelFunc // of the turn in progress, nil when none
+	turnID int
 	paused bool // a human lawyer has the call: listen and transcribe only
 	done   chan turnResult
 

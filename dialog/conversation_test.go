@@ -271,5 +271,3 @@ func contains(s []State, x State) bool {
 	}
 	return false
 }
-
-

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fayun/internal/openaiapi"
 	"fmt"
 	"math"
 	"net/http"
@@ -45,20 +46,8 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.Model == "" {
 		cfg.Model = "whisper-1"
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 20 * time.Second
-	}
-	if cfg.Retries < 0 {
-		cfg.Retries = 0
-	} else if cfg.Retries == 0 {
-		cfg.Retries = 2
-	}
-	c := openai.DefaultConfig(cfg.APIKey)
-	c.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.HTTPClient != nil {
-		c.HTTPClient = cfg.HTTPClient
-	}
-	return &OpenAI{client: openai.NewClientWithConfig(c), cfg: cfg}, nil
+	openaiapi.Settle(&cfg.Timeout, &cfg.Retries)
+	return &OpenAI{client: openaiapi.NewClient(cfg.BaseURL, cfg.APIKey, cfg.HTTPClient), cfg: cfg}, nil
 }
 
 // Recognize uploads u with lang as the language hint ("" lets the server detect
@@ -74,7 +63,7 @@ func (o *OpenAI) Recognize(ctx context.Context, u audio.PCM, lang string) (Resul
 		return Result{}, fmt.Errorf("openai stt: %w", err)
 	}
 	var resp openai.AudioResponse
-	err = retry(ctx, o.cfg.Retries, o.cfg.Timeout, func(ctx context.Context) error {
+	err = openaiapi.Retry(ctx, o.cfg.Retries, o.cfg.Timeout, nil, func(ctx context.Context) error {
 		resp, err = o.client.CreateTranscription(ctx, openai.AudioRequest{
 			Model:    o.cfg.Model,
 			FilePath: "utterance.wav",
@@ -110,44 +99,4 @@ func normalizeLang(l string) string {
 		return "zh"
 	}
 	return strings.ToLower(l)
-}
-
-// retry runs attempt up to 1+retries times, each under its own timeout, while
-// the error is transient, backing off 200 ms, 400 ms, … between attempts.
-func retry(ctx context.Context, retries int, timeout time.Duration,
-	attempt func(context.Context) error) error {
-	var err error
-	for i := 0; i <= retries; i++ {
-		if i > 0 {
-			select {
-			case <-time.After(time.Duration(100<<i) * time.Millisecond):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		actx, cancel := context.WithTimeout(ctx, timeout)
-		err = attempt(actx)
-		cancel()
-		if err == nil || ctx.Err() != nil || !transient(err) {
-			break
-		}
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
-}
-
-// transient reports errors worth another attempt: timeouts, connection failures,
-// rate limits and server errors.
-func transient(err error) bool {
-	var apiErr *openai.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
-	}
-	var reqErr *openai.RequestError
-	if errors.As(err, &reqErr) {
-		return reqErr.HTTPStatusCode == http.StatusTooManyRequests || reqErr.HTTPStatusCode >= 500
-	}
-	return true // transport errors and per-attempt timeouts
 }

@@ -3,10 +3,10 @@ package tts
 import (
 	"context"
 	"errors"
+	"fayun/internal/openaiapi"
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
@@ -50,20 +50,8 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	if cfg.Model == "" {
 		cfg.Model = "tts-1"
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 20 * time.Second
-	}
-	if cfg.Retries < 0 {
-		cfg.Retries = 0
-	} else if cfg.Retries == 0 {
-		cfg.Retries = 2
-	}
-	c := openai.DefaultConfig(cfg.APIKey)
-	c.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.HTTPClient != nil {
-		c.HTTPClient = cfg.HTTPClient
-	}
-	return &OpenAI{client: openai.NewClientWithConfig(c), cfg: cfg}, nil
+	openaiapi.Settle(&cfg.Timeout, &cfg.Retries)
+	return &OpenAI{client: openaiapi.NewClient(cfg.BaseURL, cfg.APIKey, cfg.HTTPClient), cfg: cfg}, nil
 }
 
 // Synthesize requests text in v's OpenAI voice and speed and returns 48 kHz audio
@@ -86,7 +74,8 @@ func (o *OpenAI) Synthesize(ctx context.Context, text string, v Voice) (Speech, 
 	}
 	speed = min(max(speed, 0.25), 4)
 	var body []byte
-	err := retry(ctx, o.cfg.Retries, o.cfg.Timeout, func(ctx context.Context) error {
+	tooBig := func(err error) bool { return errors.Is(err, errTooBig) }
+	err := openaiapi.Retry(ctx, o.cfg.Retries, o.cfg.Timeout, tooBig, func(ctx context.Context) error {
 		resp, err := o.client.CreateSpeech(ctx, openai.CreateSpeechRequest{
 			Model:          openai.SpeechModel(o.cfg.Model),
 			Input:          text,
@@ -118,46 +107,3 @@ func (o *OpenAI) Synthesize(ctx context.Context, text string, v Voice) (Speech, 
 }
 
 var errTooBig = errors.New("response larger than 32 MiB")
-
-// retry runs attempt up to 1+retries times, each under its own timeout, while the
-// error is transient, backing off 200 ms, 400 ms, … between attempts.
-func retry(ctx context.Context, retries int, timeout time.Duration,
-	attempt func(context.Context) error) error {
-	var err error
-	for i := 0; i <= retries; i++ {
-		if i > 0 {
-			select {
-			case <-time.After(time.Duration(100<<i) * time.Millisecond):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		actx, cancel := context.WithTimeout(ctx, timeout)
-		err = attempt(actx)
-		cancel()
-		if err == nil || ctx.Err() != nil || !transient(err) {
-			break
-		}
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
-}
-
-// transient reports errors worth another attempt: timeouts, connection failures,
-// rate limits and server errors.
-func transient(err error) bool {
-	if errors.Is(err, errTooBig) {
-		return false
-	}
-	var apiErr *openai.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.HTTPStatusCode == http.StatusTooManyRequests || apiErr.HTTPStatusCode >= 500
-	}
-	var reqErr *openai.RequestError
-	if errors.As(err, &reqErr) {
-		return reqErr.HTTPStatusCode == http.StatusTooManyRequests || reqErr.HTTPStatusCode >= 500
-	}
-	return true
-}
