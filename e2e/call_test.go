@@ -43,7 +43,7 @@ const (
 		return v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0; })()`
 	// The page keeps its inbound totals from getStats in fayunCall.stats, once a second.
 	audioSamples = `(window.fayunCall.stats ? window.fayunCall.stats.audioSamples : 0)`
-	greeted = `window.fayunCall.captions.some(c => c.speaker === "avatar")`
+	greeted      = `window.fayunCall.captions.some(c => c.speaker === "avatar")`
 )
 
 func TestTypedQuestionShowsCaptionsAndCitations(t *testing.T) {

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"log/slog"
+	"runtime"
 
 	"github.com/prometheus/client_golang/prometheus"
 
