@@ -165,11 +165,11 @@ func codecArgs(f Format, s Size) []string {
 		if s.W > 640 {
 			rate = "2M"
 		}
-		// No look-ahead, two threads, and blocks that barely change (the still
-		// background) are not re-encoded: a third of the CPU of ffmpeg's defaults at
-		// 640×360 and of the plain realtime settings at 1280×720 (docs/bench-clips.md).
+		// No look-ahead, one thread (libvpx's VP8 threads spin-wait on each other and
+		// burn 3–6 times the CPU on a busy machine), and blocks that barely change (the
+		// still background) are not re-encoded (docs/bench-clips.md).
 		return []string{"-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8",
-			"-lag-in-frames", "0", "-threads", "2", "-static-thresh", "200", "-b:v", rate,
+			"-lag-in-frames", "0", "-threads", "1", "-static-thresh", "200", "-b:v", rate,
 			"-g", gop, "-c:a", "libopus", "-b:a", "64k", "-f", "webm"}
 	}
 	return []string{"-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
