@@ -209,3 +209,56 @@ func tone(rate int, d time.Duration) []int16 {
 	}
 	return out
 }
+
+// BenchmarkBargeIn measures how long the avatar keeps talking after the caller starts
+// to: caller audio is fed in real time (20 ms chunks) while a long answer plays, and the
+// clock runs from the first chunk of the caller's speech until the avatar's queued audio
+// has been dropped. It includes the voice activity detector's onset delay.
+func BenchmarkBargeIn(b *testing.B) {
+	long := tone(tts.OutputRate, 8*time.Second)
+	speech := tts.Speech{Text: "A long answer.", Audio: audio.PCM{Rate: tts.OutputRate, Samples: long}}
+	c, _ := benchCall(b, instantSTT{}, instantAnswer{}, instantTTS{speech: speech},
+		700*time.Millisecond)
+	silence := make([]int16, 320)
+	voice := tone(16000, 400*time.Millisecond)
+	var lat []time.Duration
+	for i := 0; i < b.N; i++ {
+		for range 25 { // half a second of quiet: the noise floor settles
+			c.conv.PushAudio(slices.Clone(silence))
+		}
+		c.conv.Ask("tell me everything")
+		for c.audio.QueuedFrames() < 50 { // the answer is queued and playing
+			time.Sleep(time.Millisecond)
+		}
+		start := time.Now()
+		stopped := time.Duration(0)
+		tick := time.NewTicker(20 * time.Millisecond)
+		for off := 0; off+320 <= len(voice); off += 320 {
+			c.conv.PushAudio(slices.Clone(voice[off : off+320]))
+			if stopped == 0 && c.audio.QueuedFrames() == 0 {
+				stopped = time.Since(start)
+			}
+			<-tick.C
+		}
+		tick.Stop()
+		for stopped == 0 {
+			if c.audio.QueuedFrames() == 0 {
+				stopped = time.Since(start)
+			}
+			if time.Since(start) > 5*time.Second {
+				b.Fatal("the avatar did not stop")
+			}
+			time.Sleep(time.Millisecond)
+		}
+		lat = append(lat, stopped)
+		// The caller's words start a turn of their own; let it finish before the next.
+		for range 50 {
+			c.conv.PushAudio(slices.Clone(silence))
+		}
+		time.Sleep(300 * time.Millisecond)
+		c.conv.Interrupt()
+		c.audio.Flush()
+		time.Sleep(100 * time.Millisecond)
+	}
+	report(b, lat, 0, "ms_onset_to_silence")
+}
