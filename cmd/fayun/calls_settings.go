@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -15,6 +16,7 @@ import (
 	"fayun/dialog/law"
 	"fayun/dialog/stt"
 	"fayun/dialog/tts"
+	"fayun/dialog/vad"
 	"fayun/internal/envflag"
 	"fayun/lawyers"
 	"fayun/media"
@@ -27,6 +29,7 @@ type callSettings struct {
 	maxSpeaking int
 	maxCPU      int
 	recordDir   string
+	hangover    time.Duration
 }
 
 func (c *callSettings) register(fs *envflag.Set) {
@@ -40,6 +43,9 @@ func (c *callSettings) register(fs *envflag.Set) {
 	fs.Int(&c.maxCPU, "max-cpu", 85*runtime.NumCPU(),
 		"refuse new calls while this process uses more CPU than this, in percent of one core "+
 			"(0 = no limit; default 85 per core)")
+	fs.Duration(&c.hangover, "vad-hangover", 700*time.Millisecond,
+		"silence that ends the caller's turn; shorter answers sooner but may cut people off "+
+			"mid-pause (docs/speech.md)")
 	fs.String(&c.recordDir, "record-dir", "",
 		"save each caller's audio as WAV here (empty = no recording); the call page announces it")
 }
@@ -47,6 +53,9 @@ func (c *callSettings) register(fs *envflag.Set) {
 func (c *callSettings) validate() error {
 	if c.maxCalls < 0 {
 		return fmt.Errorf("FAYUN_MAX_CALLS: want 0 or more, got %d", c.maxCalls)
+	}
+	if c.hangover < 200*time.Millisecond || c.hangover > 3*time.Second {
+		return fmt.Errorf("FAYUN_VAD_HANGOVER: want 200ms to 3s, got %s", c.hangover)
 	}
 	if c.maxSpeaking < 0 {
 		return fmt.Errorf("FAYUN_MAX_SPEAKING: want 0 or more, got %d", c.maxSpeaking)
@@ -119,6 +128,7 @@ func (srv *server) buildCalls(ctx context.Context, dir *lawyers.Directory,
 		Answerer: ans, Speech: recognizer, Voice: voice,
 		MaxCalls: s.calls.maxCalls, MaxSpeaking: s.calls.maxSpeaking,
 		MaxCPU: s.calls.maxCPU, RecordDir: s.calls.recordDir,
+		VAD: vad.Config{Hangover: s.calls.hangover},
 	})
 	if err := host.Register(reg); err != nil {
 		return nil, err
