@@ -85,5 +85,10 @@ func TestStudioMakesAPlayableClip(t *testing.T) {
 	if status != 206 {
 		t.Errorf("range request for the download: status %d, want 206", status)
 	}
+	anonymous := browsertest.Eval[int](t, ctx, `fetch(document.querySelector("#clips li a").href,
+		{credentials: "omit"}).then(r => r.status)`)
+	if anonymous != 401 {
+		t.Errorf("download without a session: status %d, want 401", anonymous)
+	}
 	browsertest.Screenshot(t, ctx, "studio-done")
 }
