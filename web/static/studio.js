@@ -176,6 +176,11 @@ $("preview").addEventListener("click", async () => {
   }
 });
 
+$("lawyer").addEventListener("change", () => {
+  const img = $("lawyer-portrait");
+  if (img) img.src = `/avatars/${$("lawyer").value}.png`;
+});
+
 const script = $("script");
 script.addEventListener("input", () => {
   $("script-count").textContent = [...script.value].length;
