@@ -360,7 +360,7 @@ func (c *Call) teardown(reason string) {
 	if err := c.host.cfg.Records.End(ctx, c.rec.ID, reason, c.handedTo.Load()); err != nil {
 		c.log.Warn("record call end", "err", err)
 	}
-	c.host.forget(c.rec.ID)
+	c.host.forget(c)
 	c.host.metrics.ended.Inc()
 	c.log.Info("call ended", "reason", reason, "duration", time.Since(c.began).Round(time.Second),
 		"dropped_events", c.dropped.Load(), "dropped_audio", c.conv.Dropped())

@@ -77,6 +77,7 @@ type Host struct {
 
 	mu    sync.Mutex
 	calls map[string]*Call
+	ended videoTotals // video counters of calls that have ended
 
 	speaking atomic.Int64
 	metrics  *Metrics
@@ -200,9 +201,13 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func (h *Host) forget(id string) {
+// forget removes an ended call, keeping its video counters in the totals.
+func (h *Host) forget(c *Call) {
 	h.mu.Lock()
-	delete(h.calls, id)
+	if _, ok := h.calls[c.rec.ID]; ok {
+		h.ended.add(c.video.Stats())
+		delete(h.calls, c.rec.ID)
+	}
 	h.mu.Unlock()
 }
 

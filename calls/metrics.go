@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"fayun/dialog"
+	"fayun/media"
 )
 
 // Metrics are the Prometheus series of the calls of a node.
@@ -49,6 +50,7 @@ func (m *Metrics) observeTurn(t dialog.Turn) {
 func (h *Host) Register(reg prometheus.Registerer) error {
 	m := h.metrics
 	for _, c := range []prometheus.Collector{m.started, m.ended, m.refused, m.interrupted, m.stages,
+		newVideoCollector(h),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fayun_calls_live",
 			Help: "Calls in progress on this node."}, func() float64 { return float64(h.Live()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "fayun_avatars_speaking",
@@ -63,4 +65,62 @@ func (h *Host) Register(reg prometheus.Registerer) error {
 		}
 	}
 	return nil
+}
+
+// videoTotals adds up the video senders' counters of ended calls, so that the exported
+// totals never go backwards when a call ends.
+type videoTotals struct {
+	idleFrames, speakingFrames, keyframes uint64
+	encode                                float64 // seconds
+}
+
+func (v *videoTotals) add(s media.VideoSenderStats) {
+	v.idleFrames += s.IdleFrames
+	v.speakingFrames += s.SpeakingFrames
+	v.keyframes += s.Keyframes
+	v.encode += s.EncodeTime.Seconds()
+}
+
+// videoCollector exports the avatars' video counters: frames by source, keyframes, and
+// the time spent drawing and encoding speaking frames (divide its rate by the speaking
+// frames' rate for the cost of one frame).
+type videoCollector struct {
+	h                           *Host
+	frames, keyframes, encoding *prometheus.Desc
+}
+
+func newVideoCollector(h *Host) *videoCollector {
+	return &videoCollector{h: h,
+		frames: prometheus.NewDesc("fayun_video_frames_total",
+			"Avatar video frames sent, by source (the shared idle stream or the call's own encoder).",
+			[]string{"source"}, nil),
+		keyframes: prometheus.NewDesc("fayun_video_keyframes_total",
+			"Avatar video keyframes sent.", nil, nil),
+		encoding: prometheus.NewDesc("fayun_video_encode_seconds_total",
+			"Time spent drawing and encoding speaking avatars' frames.", nil, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *videoCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.frames
+	ch <- c.keyframes
+	ch <- c.encoding
+}
+
+// Collect implements prometheus.Collector.
+func (c *videoCollector) Collect(ch chan<- prometheus.Metric) {
+	c.h.mu.Lock()
+	t := c.h.ended
+	for _, call := range c.h.calls {
+		t.add(call.video.Stats())
+	}
+	c.h.mu.Unlock()
+	counter := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
+	}
+	counter(c.frames, float64(t.idleFrames), "idle")
+	counter(c.frames, float64(t.speakingFrames), "speaking")
+	counter(c.keyframes, float64(t.keyframes))
+	counter(c.encoding, t.encode)
 }

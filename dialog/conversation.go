@@ -403,7 +403,7 @@ func (c *Conversation) answer(ctx context.Context, id int, question string, type
 	close(sentences)
 	wg.Wait()
 
-	turn.Answer = strings.Join(said, "")
+	turn.Answer = joinSentences(lang, said)
 	turn.FirstAudio = time.Duration(firstAudio.Load())
 	turn.Interrupted = ctx.Err() != nil
 	if reply != nil {
@@ -456,6 +456,9 @@ func (c *Conversation) speak(ctx context.Context, sentences <-chan string,
 		if first {
 			c.cfg.Out.State(Speaking)
 			first = false
+		}
+		if text.Len() > 0 && c.lang == "en" {
+			text.WriteByte(' ')
 		}
 		text.WriteString(sp.Text)
 		c.cfg.Out.Caption(Caption{Speaker: Avatar, Text: text.String(), Lang: c.lang})
@@ -514,6 +517,15 @@ func (c *Conversation) summary() string {
 		b.WriteString("\n")
 	}
 	return strings.TrimSpace(b.String())
+}
+
+// joinSentences joins spoken sentences back into one text: Chinese sentences run on,
+// English ones are separated by a space.
+func joinSentences(lang string, parts []string) string {
+	if lang == "en" {
+		return strings.Join(parts, " ")
+	}
+	return strings.Join(parts, "")
 }
 
 // detectLang guesses a typed question's language: Chinese when it has Han characters,
