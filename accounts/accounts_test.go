@@ -271,13 +271,14 @@ func TestCSRF(t *testing.T) {
 	// A token replayed into another session (even of the same person) is refused.
 	other := e.client(t)
 	other.signIn("a@example.org", pw)
-	if got := other.do("POST", "/api/console/x", nil, map[string]string{"X-CSRF-Token": token}).StatusCode; got != http.StatusForbidden {
+	csrf := map[string]string{"X-CSRF-Token": token}
+	if got := other.do("POST", "/api/console/x", nil, csrf).StatusCode; got != http.StatusForbidden {
 		t.Fatalf("token of another session: %d, want 403", got)
 	}
 	// …and after sign-out and a new sign-in in the same browser.
 	c.do("POST", "/signout", nil, nil)
 	c.signIn("a@example.org", pw)
-	if got := c.do("POST", "/api/console/x", nil, map[string]string{"X-CSRF-Token": token}).StatusCode; got != http.StatusForbidden {
+	if got := c.do("POST", "/api/console/x", nil, csrf).StatusCode; got != http.StatusForbidden {
 		t.Fatalf("token of an ended session: %d, want 403", got)
 	}
 }
@@ -325,7 +326,8 @@ func TestInvitations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Create(ctx, accounts.NewAccount{Email: "S@example.org", Role: accounts.RoleStaff}); !errors.Is(err, accounts.ErrExists) {
+	dup := accounts.NewAccount{Email: "S@example.org", Role: accounts.RoleStaff}
+	if _, err := e.svc.Create(ctx, dup); !errors.Is(err, accounts.ErrExists) {
 		t.Fatalf("duplicate email: %v", err)
 	}
 	if _, err := e.svc.Create(ctx, accounts.NewAccount{Email: "x@example.org", Role: accounts.RoleLawyer}); err == nil {
@@ -415,7 +417,8 @@ func TestPasswordDefaultCost(t *testing.T) {
 	if h2 == h {
 		t.Fatal("two hashes of one password are equal: salt not random")
 	}
-	for _, bad := range []string{"", "$argon2id$v=19$m=1,t=1,p=1$$", "$bcrypt$x", strings.Replace(h, "m=19456", "m=99999999", 1)} {
+	for _, bad := range []string{"", "$argon2id$v=19$m=1,t=1,p=1$$", "$bcrypt$x",
+		strings.Replace(h, "m=19456", "m=99999999", 1)} {
 		if ok, err := accounts.VerifyPassword("x", bad); ok || err == nil {
 			t.Errorf("malformed hash %q: %v %v", bad, ok, err)
 		}

@@ -163,7 +163,8 @@ func TestBadInput(t *testing.T) {
 	tls := []viseme.Timeline{
 		nil,
 		{},
-		{{At: 500 * time.Millisecond, Shape: viseme.AA}, {At: 100 * time.Millisecond, Shape: viseme.OH}, {At: -time.Second, Shape: viseme.EE}},
+		{{At: 500 * time.Millisecond, Shape: viseme.AA}, {At: 100 * time.Millisecond, Shape: viseme.OH},
+			{At: -time.Second, Shape: viseme.EE}},
 		{{At: 0, Shape: viseme.Shape(200)}, {At: 40 * time.Millisecond, Shape: viseme.Shape(11)}},
 		{{At: 1 << 62, Shape: viseme.AA}},
 	}

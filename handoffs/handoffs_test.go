@@ -302,7 +302,8 @@ func TestOneOpenRequestPerCallAndCallerLeaving(t *testing.T) {
 	ctx := context.Background()
 	f.lawyer(t, 10, true, "labor")
 	h := f.submit(t, 10, "labor")
-	if _, err := f.q.Submit(ctx, handoffs.Request{CallID: h.CallID, PreferredLawyer: 10}); !errors.Is(err, handoffs.ErrOpen) {
+	again := handoffs.Request{CallID: h.CallID, PreferredLawyer: 10}
+	if _, err := f.q.Submit(ctx, again); !errors.Is(err, handoffs.ErrOpen) {
 		t.Fatalf("second request: %v", err)
 	}
 	if _, err := f.pool.Exec(ctx, "UPDATE calls SET ended_at = now() WHERE id = $1", h.CallID); err != nil {
