@@ -96,9 +96,10 @@ func offsetIndex(p pose, step int) int {
 
 // head returns the head region rendered at offset p (whole steps inside the
 // offset bounds).
-// TODO: a miss draws the region inline (tens of ms) and delays that frame; the
-// media server should call Renderer.Warm in the background when a call starts,
-// or this could fall back to the nearest cached offset while a worker draws.
+// TODO: a miss draws the region inline (tens of ms) and delays that frame. The
+// calls package warms each avatar in the background when its idle stream starts,
+// but a caller who asks at once can still hit a miss; falling back to the nearest
+// cached offset while a worker draws would remove the stall.
 func (st *stage) head(p pose) *planes {
 	i := offsetIndex(p, st.sc.lay.step)
 	if h := st.heads[i].Load(); h != nil {
