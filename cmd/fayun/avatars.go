@@ -14,6 +14,7 @@ import (
 
 	"fayun/avatars"
 	"fayun/avatars/viseme"
+	"fayun/calls"
 	"fayun/dialog/tts"
 	"fayun/internal/envflag"
 	"fayun/lawyers"
@@ -31,19 +32,9 @@ func rosterPersonas() []avatars.Persona {
 	roster := lawyers.Roster()
 	out := make([]avatars.Persona, len(roster))
 	for i, l := range roster {
-		out[i] = personaOf(l)
+		out[i] = calls.Persona(l)
 	}
 	return out
-}
-
-// personaOf maps a directory entry to the persona its avatar is drawn from.
-func personaOf(l lawyers.Lawyer) avatars.Persona {
-	spec := ""
-	if len(l.Specialties) > 0 {
-		spec = lawyers.SpecialtyName(l.Specialties[0], "zh")
-	}
-	return avatars.Persona{ID: l.ID, Name: l.Name, Gender: l.Gender, Specialty: spec,
-		Firm: l.Firm, YearsPractice: l.YearsPractice}
 }
 
 func findPersona(id int) (avatars.Persona, error) {
@@ -96,19 +87,28 @@ func avatarsPortrait(_ context.Context, env *environ, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	p, err := findPersona(id)
+	a, err := rosterAvatar(env, id)
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	a, err := avatars.New(p, avatars.Options{Logger: slog.New(slog.NewTextHandler(env.stderr, nil))})
-	if err != nil {
-		return fmt.Errorf("avatars portrait: %w", err)
+		return err
 	}
 	im, err := a.Portrait(w, h)
 	if err != nil {
 		return fmt.Errorf("avatars portrait: %w", err)
 	}
 	return writePNGFile(out, im)
+}
+
+// rosterAvatar builds the avatar of lawyer id of the built-in roster.
+func rosterAvatar(env *environ, id int) (*avatars.Avatar, error) {
+	p, err := findPersona(id)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	a, err := avatars.New(p, avatars.Options{Logger: slog.New(slog.NewTextHandler(env.stderr, nil))})
+	if err != nil {
+		return nil, fmt.Errorf("avatars: %w", err)
+	}
+	return a, nil
 }
 
 func writePNGFile(path string, im image.Image) error {
@@ -138,14 +138,11 @@ func avatarsClip(ctx context.Context, env *environ, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	p, err := findPersona(id)
+	a, err := rosterAvatar(env, id)
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
-	a, err := avatars.New(p, avatars.Options{Logger: slog.New(slog.NewTextHandler(env.stderr, nil))})
-	if err != nil {
-		return fmt.Errorf("avatars clip: %w", err)
-	}
+	p := a.Persona()
 	sp, err := tts.ESpeak{}.Synthesize(ctx, text, tts.VoiceFor(p.ID, p.Gender, lang))
 	if err != nil {
 		return fmt.Errorf("avatars clip: synthesize: %w", err)

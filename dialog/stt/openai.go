@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fayun/internal/openaiapi"
 	"fmt"
 	"math"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"fayun/dialog/audio"
+	"fayun/internal/openaiapi"
 )
 
 // OpenAIConfig configures the OpenAI-compatible transcription engine.

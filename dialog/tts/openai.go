@@ -3,7 +3,6 @@ package tts
 import (
 	"context"
 	"errors"
-	"fayun/internal/openaiapi"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"fayun/dialog/audio"
+	"fayun/internal/openaiapi"
 )
 
 // maxSpeechBytes caps the audio accepted from a speech server for one sentence
