@@ -502,7 +502,7 @@ func (c *Call) onClientEvent(data []byte) {
 		c.send(event{Type: "lang", Lang: e.Lang})
 	case "handoff":
 		c.Handoff(dialog.HandoffRequest{Reason: "explicit_request",
-			Topic: firstSpecialty(c.lawyer), Summary: summaryOf(c.conv.Session())})
+			Topic: firstSpecialty(c.lawyer), Summary: c.conv.Summary()})
 	case "callback":
 		go c.onCallback(e.ContactKind, e.Contact, e.Window)
 	default:
@@ -516,14 +516,6 @@ func firstSpecialty(l lawyers.Lawyer) string {
 		return l.Specialties[0]
 	}
 	return ""
-}
-
-func summaryOf(s *answer.Session) string {
-	var b strings.Builder
-	for _, t := range s.Turns() {
-		fmt.Fprintf(&b, "• %s\n", t.Question)
-	}
-	return strings.TrimSpace(b.String())
 }
 
 // State implements dialog.Output.

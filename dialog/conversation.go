@@ -170,9 +170,6 @@ func New(cfg Config) (*Conversation, error) {
 	}, nil
 }
 
-// Session returns the conversation's memory (its turns), for summaries.
-func (c *Conversation) Session() *answer.Session { return c.session }
-
 // Dropped returns how many audio chunks were dropped because the loop fell behind.
 func (c *Conversation) Dropped() int64 { return c.dropped.Load() }
 
@@ -418,7 +415,7 @@ func (c *Conversation) answer(ctx context.Context, id int, question string, type
 	if reply != nil && reply.Handoff && !turn.Interrupted {
 		c.cfg.Out.State(Handoff)
 		c.cfg.Out.Handoff(HandoffRequest{Reason: reply.HandoffReason, Topic: reply.Topic,
-			Summary: c.summary()})
+			Summary: c.Summary()})
 		handedOff = true
 	}
 	c.finish(turnResult{id: id, handoff: handedOff})
@@ -505,9 +502,9 @@ func (c *Conversation) greeting() string {
 	return fmt.Sprintf("您好，我是%s律师的数字分身。请问您遇到了什么法律问题？", name)
 }
 
-// summary condenses the session for a human lawyer: the caller's questions, newest
-// last, with the topics the avatar recognised.
-func (c *Conversation) summary() string {
+// Summary condenses the conversation for a human lawyer: the caller's questions, newest
+// last, with the topics the avatar recognised. It is safe to call from any goroutine.
+func (c *Conversation) Summary() string {
 	var b strings.Builder
 	for _, t := range c.session.Turns() {
 		fmt.Fprintf(&b, "• %s", t.Question)

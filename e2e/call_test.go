@@ -37,6 +37,18 @@ func openCall(t *testing.T, ctx context.Context, srv *browsertest.Server, id, la
 		20*time.Second)
 }
 
+// ask types a question into the call page and sends it.
+func ask(t *testing.T, ctx context.Context, question string) {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS("#ask-text"), question),
+		chromedp.Click(chromedp.CSS("#ask button[type=submit]")),
+	)
+	if err != nil {
+		t.Fatalf("ask %q: %v", question, err)
+	}
+}
+
 // Expressions read from the page.
 const (
 	videoFrames = `(() => { const v = document.getElementById("remote-video");
@@ -53,13 +65,7 @@ func TestTypedQuestionShowsCaptionsAndCitations(t *testing.T) {
 
 	browsertest.WaitFor(t, ctx, "the greeting", greeted, 20*time.Second)
 	browsertest.WaitFor(t, ctx, "decoded video frames", videoFrames+" > 10", 20*time.Second)
-	err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#ask-text"), "厂房租赁合同最长能签几年？"),
-		chromedp.Click(chromedp.CSS("#ask button[type=submit]")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ask(t, ctx, "厂房租赁合同最长能签几年？")
 	browsertest.WaitFor(t, ctx, "the citation of Civil Code article 705",
 		`window.fayunCall.citations.some(c => c.law === "中华人民共和国民法典" && c.article === 705)`,
 		20*time.Second)
@@ -71,8 +77,8 @@ func TestTypedQuestionShowsCaptionsAndCitations(t *testing.T) {
 	browsertest.Screenshot(t, ctx, "call-typed")
 
 	// The article opens in full from its card.
-	err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#citations .cite[data-key="中华人民共和国民法典#705"] button`)))
-	if err != nil {
+	card := `#citations .cite[data-key="中华人民共和国民法典#705"] button`
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(card))); err != nil {
 		t.Fatal(err)
 	}
 	browsertest.WaitFor(t, ctx, "the full article",
@@ -154,13 +160,7 @@ func TestSocketDropResumesTheCall(t *testing.T) {
 	if id := browsertest.Eval[string](t, ctx, `window.fayunCall.id`); id != callID {
 		t.Fatalf("call id changed from %s to %s: a new call, not a resumed one", callID, id)
 	}
-	err := chromedp.Do(ctx,
-		chromedp.SendKeys(chromedp.CSS("#ask-text"), "试用期最长多久？"),
-		chromedp.Click(chromedp.CSS("#ask button[type=submit]")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ask(t, ctx, "试用期最长多久？")
 	browsertest.WaitFor(t, ctx, "an answer after resuming", `window.fayunCall.states.lastIndexOf("thinking") >
 		window.fayunCall.states.indexOf("speaking")`, 20*time.Second)
 	browsertest.Screenshot(t, ctx, "call-resumed")

@@ -79,13 +79,7 @@ func TestHandoffToLawyerAndBack(t *testing.T) {
 	openCall(t, caller, srv, "5", "zh", true)
 	browsertest.WaitFor(t, caller, "the greeting", greeted, 20*time.Second)
 	browsertest.WaitFor(t, caller, "avatar video", videoFrames+" > 10", 20*time.Second)
-	err := chromedp.Do(caller,
-		chromedp.SendKeys(chromedp.CSS("#ask-text"), "试用期最长多久？"),
-		chromedp.Click(chromedp.CSS("#ask button[type=submit]")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ask(t, caller, "试用期最长多久？")
 	browsertest.WaitFor(t, caller, "an answer with citations", `window.fayunCall.citations.length > 0`,
 		20*time.Second)
 	// The caller cuts the (long) spoken answer short, so the turn is stored at once.
